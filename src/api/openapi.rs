@@ -1,0 +1,126 @@
+//! The OpenAPI 3.1 document of `/api/v1/`, written by hand next to the routes it describes.
+
+use serde_json::{json, Value};
+
+fn problem_responses() -> Value {
+    json!({
+        "400": { "$ref": "#/components/responses/Problem" },
+        "401": { "$ref": "#/components/responses/Problem" },
+        "403": { "$ref": "#/components/responses/Problem" },
+        "404": { "$ref": "#/components/responses/Problem" },
+        "422": { "$ref": "#/components/responses/Problem" }
+    })
+}
+
+fn op(summary: &str, tag: &str, params: Value, body: Option<Value>) -> Value {
+    let mut responses = problem_responses();
+    responses["200"] = json!({ "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } });
+    let mut o =
+        json!({ "summary": summary, "tags": [tag], "parameters": params, "responses": responses });
+    if let Some(b) = body {
+        o["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": b } } });
+    }
+    o
+}
+
+fn path_id(name: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer", "format": "int64" } })
+}
+
+fn query(name: &str, ty: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": { "type": ty } })
+}
+
+pub fn document() -> Value {
+    let paging = [query("limit", "integer"), query("offset", "integer")];
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Red Butler (红管家) API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Grassroots community governance. Authenticate with `Authorization: Bearer TOKEN` (make tokens on the account page or with `redbutler token create`). Errors are RFC 9457 problem JSON with an `errors` list naming invalid fields. Send `Accept-Language: en` for English messages (zh-CN by default)."
+        },
+        "servers": [{ "url": "/api/v1" }],
+        "security": [{ "bearer": [] }],
+        "paths": {
+            "/me": { "get": op("The caller: user, person and role grants", "auth", json!([]), None) },
+            "/nodes/{id}": { "get": op("A node of the org tree with its children and counts", "tree", json!([path_id("id")]), None) },
+            "/nodes/{id}/children": {
+                "post": op("Create a child node (community, village, grid, building, unit, village group)", "tree", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["kind", "name"], "properties": {
+                        "kind": { "type": "string", "enum": ["community", "village", "grid", "building", "unit", "village_group"] },
+                        "name": { "type": "string" }, "code": { "type": "string" } } })))
+            },
+            "/nodes/{id}/rooms": {
+                "get": op("Rooms on a building, unit or village group", "tree", json!([path_id("id")]), None),
+                "post": op("Create a room (areas in hundredths of m²)", "tree", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["number"], "properties": {
+                        "number": { "type": "string" }, "floor": { "type": "integer" },
+                        "registered_area": { "type": "integer", "description": "hundredths of m²" },
+                        "surveyed_area": { "type": "integer" }, "contract_area": { "type": "integer" },
+                        "developer_unsold": { "type": "boolean" } } })))
+            },
+            "/nodes/{id}/households": { "get": op("Households of a subtree with their members (masked)", "people", json!([path_id("id"), paging[0], paging[1]]), None) },
+            "/nodes/{id}/people": { "get": op("People of a subtree (masked); `q` filters by name prefix", "people", json!([path_id("id"), query("q", "string"), paging[0], paging[1]]), None) },
+            "/rooms/{id}": { "get": op("A room with its areas, owners and households", "tree", json!([path_id("id")]), None) },
+            "/people": {
+                "post": op("Register a person, optionally into a household", "people", json!([]),
+                    Some(json!({ "type": "object", "required": ["name"], "properties": {
+                        "name": { "type": "string" }, "gender": { "type": "string", "enum": ["M", "F"] },
+                        "id_number": { "type": "string" }, "phone": { "type": "string" }, "address": { "type": "string" },
+                        "household_id": { "type": "integer" }, "relation": { "type": "string" } } })))
+            },
+            "/people/{id}": { "get": op("A person (masked), with households and rooms", "people", json!([path_id("id")]), None) },
+            "/people/{id}/reveal": {
+                "post": op("Open one field in full; the opening is logged with its reason", "people", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["field", "reason"], "properties": {
+                        "field": { "type": "string", "enum": ["phone", "id_number", "address"] }, "reason": { "type": "string" } } })))
+            },
+            "/users": {
+                "get": op("Users of the subdistrict (admins)", "access", json!([]), None),
+                "post": op("Create a user (admins)", "access", json!([]),
+                    Some(json!({ "type": "object", "required": ["username", "display_name", "password"], "properties": {
+                        "username": { "type": "string" }, "display_name": { "type": "string" }, "password": { "type": "string" },
+                        "person_id": { "type": "integer" } } })))
+            },
+            "/users/{id}/grants": {
+                "get": op("A user's role grants (admins)", "access", json!([path_id("id")]), None),
+                "post": op("Grant a role at a node, room or organisation (admins)", "access", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["role"], "properties": {
+                        "role": { "type": "string" }, "node_id": { "type": "integer" }, "room_id": { "type": "integer" }, "org_id": { "type": "integer" } } })))
+            },
+            "/users/{id}/grants/{grant_id}": { "delete": op("Revoke a grant (admins)", "access", json!([path_id("id"), path_id("grant_id")]), None) },
+            "/audit": { "get": op("The audit log, newest first (admins)", "audit", json!([
+                query("actor", "string"), query("action", "string"), query("subject_type", "string"), query("subject_id", "integer"),
+                query("from", "string"), query("to", "string"), query("before", "integer"), query("limit", "integer")]), None) },
+            "/registry/template": { "get": op("The registry template (CSV or XLSX by `format`)", "registry", json!([query("format", "string")]), None) },
+            "/registry/export": { "get": op("Export the registry of a subtree (`node_id`, `format`)", "registry", json!([query("node_id", "integer"), query("format", "string")]), None) },
+            "/registry/import": { "post": {
+                "summary": "Import a registry file (CSV or XLSX body); `dry_run=true` only reports. Nothing is imported when any row is bad.",
+                "tags": ["registry"],
+                "parameters": [query("node_id", "integer"), query("dry_run", "boolean"), query("format", "string")],
+                "requestBody": { "required": true, "content": {
+                    "text/csv": { "schema": { "type": "string" } },
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } } } },
+                "responses": problem_responses()
+            } }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "responses": {
+                "Problem": {
+                    "description": "RFC 9457 problem details",
+                    "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+                }
+            },
+            "schemas": {
+                "Problem": { "type": "object", "properties": {
+                    "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                    "detail": { "type": "string" },
+                    "errors": { "type": "array", "items": { "type": "object", "properties": { "field": { "type": "string" }, "message": { "type": "string" } } } }
+                } }
+            }
+        }
+    })
+}

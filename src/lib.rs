@@ -1,0 +1,19 @@
+//! Red Butler (红管家): grassroots community governance for Chinese subdistricts.
+//! See ARCHITECTURE.md for the map.
+
+pub mod access;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod people;
+pub mod pii;
+pub mod registry;
+pub mod storage;
+pub mod tree;
+pub mod web;

@@ -1,0 +1,119 @@
+//! Schema migrations, run at every start-up. Each migration is one file written for both
+//! engines (with `{int}`, `{blob}`, `{strict}` placeholders) or a pair of dialect files.
+//! `schema_migrations` is the one table without a tenant key: it describes the database.
+
+use anyhow::Context;
+use sqlx::Row;
+
+use super::{Db, Dialect};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    both: Option<&'static str>,
+    sqlite: Option<&'static str>,
+    postgres: Option<&'static str>,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        both: Some(include_str!("migrations/0001_foundation.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 2,
+        name: "audit_append_only",
+        both: None,
+        sqlite: Some(include_str!("migrations/0002_audit_append_only.sqlite.sql")),
+        postgres: Some(include_str!(
+            "migrations/0002_audit_append_only.postgres.sql"
+        )),
+    },
+];
+
+/// Fills the placeholders for one dialect.
+pub(crate) fn render(sql: &str, dialect: Dialect) -> String {
+    let (int, blob, strict) = match dialect {
+        Dialect::Sqlite => ("INTEGER", "BLOB", " STRICT"),
+        Dialect::Postgres => ("BIGINT", "BYTEA", ""),
+    };
+    sql.replace("{int}", int)
+        .replace("{blob}", blob)
+        .replace("{strict}", strict)
+}
+
+pub(super) async fn run(db: &Db) -> anyhow::Result<()> {
+    let create = render(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version {int} NOT NULL PRIMARY KEY, \
+         name TEXT NOT NULL, applied_at {int} NOT NULL){strict}",
+        db.dialect(),
+    );
+    sqlx::raw_sql(&create)
+        .execute(db.write())
+        .await
+        .context("creating schema_migrations")?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(db.write())
+        .await?
+        .iter()
+        .map(|r| r.get::<i64, _>(0))
+        .collect();
+    for m in MIGRATIONS {
+        if applied.contains(&m.version) {
+            continue;
+        }
+        let sql = match (m.both, db.dialect()) {
+            (Some(s), d) => render(s, d),
+            (None, Dialect::Sqlite) => m.sqlite.expect("sqlite migration").to_string(),
+            (None, Dialect::Postgres) => m.postgres.expect("postgres migration").to_string(),
+        };
+        let mut tx = db.begin().await?;
+        sqlx::raw_sql(&sql)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("migration {} ({})", m.version, m.name))?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(crate::clock::now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(
+            migration.version = m.version,
+            migration.name = m.name,
+            "applied migration"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_for_each_dialect() {
+        let s = "CREATE TABLE t (a {int}, b {blob}){strict}";
+        assert_eq!(
+            render(s, Dialect::Sqlite),
+            "CREATE TABLE t (a INTEGER, b BLOB) STRICT"
+        );
+        assert_eq!(
+            render(s, Dialect::Postgres),
+            "CREATE TABLE t (a BIGINT, b BYTEA)"
+        );
+    }
+
+    #[test]
+    fn versions_are_unique_and_ordered() {
+        for w in MIGRATIONS.windows(2) {
+            assert!(w[0].version < w[1].version);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real router and stores, on SQLite and (with TEST_DATABASE_URL)
+//! on PostgreSQL. One binary, one module per part of the product.
+
+mod harness;
+
+mod foundation;
