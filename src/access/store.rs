@@ -163,3 +163,16 @@ pub async fn revoke(tx: &mut Tx, actor: &Actor, user_id: i64, grant_id: i64) -> 
     .await?;
     Ok(())
 }
+
+/// Who holds roles at a node: (user id, display name, role), for the node's page.
+pub async fn holders_at(db: &Db, sid: i64, node_id: i64) -> Result<Vec<(i64, String, Role)>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.display_name, g.role FROM role_grants g JOIN users u ON u.subdistrict_id = g.subdistrict_id AND u.id = g.user_id \
+         WHERE g.subdistrict_id = $1 AND g.node_id = $2 ORDER BY g.role, u.display_name",
+    )
+    .bind(sid)
+    .bind(node_id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().filter_map(|r| Some((r.get(0), r.get(1), Role::parse(&r.get::<String, _>(2))?))).collect())
+}

@@ -2,5 +2,8 @@
 //! exported as XLSX and CSV, with a template, a row-by-row report and a dry run.
 
 pub mod api;
+pub mod export;
+pub mod format;
+pub mod import;
 pub mod jobs;
 pub mod web;

@@ -4,3 +4,11 @@
 mod harness;
 
 mod foundation;
+mod people;
+mod tree;
+mod browser;
+mod cli;
+mod durability;
+mod webdriver;
+mod demo;
+mod admin;

@@ -1,0 +1,193 @@
+//! Real-browser tests: the whole application on a real socket, driven by headless Chromium
+//! through chromedriver (see `webdriver.rs`). They run on SQLite only: the pages are the
+//! same on both engines, which the in-process tests cover.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use redbutler::pii::Seal;
+use redbutler::storage::{Db, DbOptions};
+use redbutler::web::{self, AppState};
+
+use crate::harness::{Fixture, TestApp, KEY, PASSWORD};
+use crate::webdriver::Browser;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A fresh SQLite app with the fixture, served on 127.0.0.1 on a free port.
+async fn serve() -> (TestApp, Fixture, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("browser.db");
+    let db = Db::open(path.to_str().unwrap(), &DbOptions::default())
+        .await
+        .expect("open sqlite");
+    let state = AppState::new(db.clone(), Seal::from_key(&KEY), false);
+    let router = web::router(state.clone());
+    let app = TestApp {
+        db,
+        state,
+        router,
+        backend: "sqlite",
+        dir,
+    };
+    let f = app.fixture().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(axum::serve(listener, app.router.clone()).into_future());
+    (app, f, base)
+}
+
+/// Logs in through the login form and waits for the home page.
+async fn login(b: &Browser, base: &str, username: &str) -> anyhow::Result<()> {
+    b.goto(&format!("{base}/login")).await?;
+    let user = b.wait_for("input[name=username]", WAIT).await?;
+    b.send_keys(&user, username).await?;
+    let pw = b.find("input[name=password]").await?;
+    b.send_keys(&pw, PASSWORD).await?;
+    let submit = b.find("form[action='/login'] button[type=submit]").await?;
+    b.click(&submit).await?;
+    // The home page shows who is logged in, next to the log-out button.
+    b.wait_for(".who", WAIT).await?;
+    let url = b.current_url().await?;
+    assert!(!url.contains("/login"), "still on the login page: {url}");
+    Ok(())
+}
+
+/// Clicks the link whose text contains `text`, then waits for `expect` on the next page.
+async fn follow(b: &Browser, text: &str, expect: &str) -> anyhow::Result<()> {
+    let link = b.link(text).await?;
+    b.click(&link).await?;
+    b.wait_for_text(expect, WAIT).await
+}
+
+async fn within_30s<F: std::future::Future<Output = anyhow::Result<()>>>(b: &Browser, f: F) {
+    match tokio::time::timeout(Duration::from_secs(30), f).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            let url = b.current_url().await.unwrap_or_default();
+            let text = b.body_text().await.unwrap_or_default();
+            panic!("{e:#}\nat {url}; the page reads:\n{text}");
+        }
+        Err(_) => {
+            let url = b.current_url().await.unwrap_or_default();
+            panic!("the browser test took longer than 30 s (at {url})");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_logs_in_and_walks_the_tree_down_to_a_room() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let (app, f, base) = serve().await;
+    within_30s(&b, async {
+        login(&b, &base, "admin").await?;
+        let text = b.body_text().await?;
+        assert!(text.contains("admin"), "home page names the user: {text}");
+
+        b.goto(&format!("{base}/tree")).await?;
+        b.wait_for_text("章浜居民区", WAIT).await?;
+        follow(&b, "章浜居民区", "章浜一网格").await?;
+        assert!(b
+            .current_url()
+            .await?
+            .ends_with(&format!("/tree/{}", f.community_a)));
+        follow(&b, "章浜一网格", "城中东路311号").await?;
+        assert!(b
+            .current_url()
+            .await?
+            .ends_with(&format!("/tree/{}", f.grid_a1)));
+        follow(&b, "城中东路311号", "1单元").await?;
+        assert!(b
+            .current_url()
+            .await?
+            .ends_with(&format!("/tree/{}", f.building_a1)));
+        follow(&b, "1单元", "502").await?;
+        // The unit lists its rooms as links to the room pages.
+        let room = b.find_with_text("a[href^='/rooms/']", "502").await?;
+        let href = b.attribute(&room, "href").await?.unwrap_or_default();
+        assert!(href.ends_with(&format!("/rooms/{}", f.room_a1)), "{href}");
+        Ok(())
+    })
+    .await;
+    b.close().await;
+    app.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grid_member_opens_a_phone_number_with_a_reason_and_the_audit_log_has_it() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let (app, f, base) = serve().await;
+    let reason = "回访居民诉求";
+    within_30s(&b, async {
+        login(&b, &base, "gm_a1").await?;
+        b.goto(&format!("{base}/people/{}", f.person_a1)).await?;
+        b.wait_for_text("138****1234", WAIT).await?;
+        let text = b.body_text().await?;
+        assert!(
+            !text.contains("13812341234"),
+            "the phone is masked at first"
+        );
+
+        // The "show in full" form of the phone field asks for a reason.
+        let form = b
+            .find_xpath(
+                "//form[.//*[@name='reason'] and (.//input[@name='field' and @value='phone'] \
+                 or .//button[@name='field' and @value='phone'] or contains(@action, 'phone'))]",
+            )
+            .await?;
+        let input = b
+            .find_in(&form, "[name=reason]")
+            .await?
+            .into_iter()
+            .next()
+            .expect("a reason field");
+        b.send_keys(&input, reason).await?;
+        let submit = b
+            .find_in(
+                &form,
+                "button[type=submit], button:not([type]), input[type=submit]",
+            )
+            .await?
+            .into_iter()
+            .next()
+            .expect("a submit button");
+        b.click(&submit).await?;
+        b.wait_for_text("13812341234", WAIT).await?;
+
+        // The switch to English keeps the user on the page and changes the labels.
+        let english = b.link("English").await?;
+        b.click(&english).await?;
+        b.wait_for_text("Log out", WAIT).await?;
+        let html = b.find("html").await?;
+        assert_eq!(b.attribute(&html, "lang").await?.as_deref(), Some("en"));
+        assert!(
+            b.current_url()
+                .await?
+                .contains(&format!("/people/{}", f.person_a1)),
+            "back on the person's page"
+        );
+        Ok(())
+    })
+    .await;
+    b.close().await;
+
+    // The admin sees the opening, with its reason, in the audit log.
+    let token = app.token(&f, "admin").await;
+    let (s, v) = app
+        .get_json("/api/v1/audit?action=pii.reveal", &token)
+        .await;
+    assert_eq!(s, axum::http::StatusCode::OK, "{v}");
+    let entries = v["entries"].as_array().expect("entries");
+    assert!(
+        entries.iter().any(|e| e["action"] == "pii.reveal"
+            && e["subject_id"] == f.person_a1
+            && e["reason"] == reason
+            && e["actor"].as_str().unwrap_or_default().contains("gm_a1")),
+        "{v}"
+    );
+    app.db.close().await;
+}

@@ -1,0 +1,195 @@
+//! An acknowledged write survives `kill -9`: the real server binary takes a stream of
+//! concurrent writes, is killed with SIGKILL in the middle of it, and after a restart on the
+//! same file every write that got a 2xx answer is there.
+
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::cli::{client, free_port, make_admin, redbutler, wait_healthy, with_subdistrict};
+
+const WRITERS: usize = 8;
+/// Kill the server once this many writes were acknowledged (or after `KILL_AFTER`).
+const ACKED_BEFORE_KILL: usize = 150;
+const KILL_AFTER: Duration = Duration::from_secs(8);
+
+fn start_server(
+    dir: &std::path::Path,
+    db: &std::path::Path,
+    key: &std::path::Path,
+    port: u16,
+    log: &str,
+) -> Child {
+    let out = std::fs::File::create(dir.join(format!("{log}.log"))).unwrap();
+    redbutler(dir)
+        .arg("serve")
+        .arg("--database")
+        .arg(db)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("REDBUTLER_SECRET_KEY_FILE", key)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("start redbutler serve")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_minus_nine() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("durable.db");
+    let key = dir.path().join("secret.key");
+    std::fs::write(&key, hex::encode(rand::random::<[u8; 32]>())).unwrap();
+    let root = with_subdistrict(&db).await;
+    let token = make_admin(dir.path(), &db);
+
+    let port = free_port();
+    let mut server = start_server(dir.path(), &db, &key, port, "first");
+    let http = client();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&http, &base, &mut server, Duration::from_secs(20)).await;
+
+    let acked: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+    let count = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        let (acked, count, killed) = (acked.clone(), count.clone(), killed.clone());
+        writers.push(tokio::spawn(async move {
+            let mut failures_before_kill = Vec::new();
+            for i in 0.. {
+                let name = format!("社区{w}-{i}");
+                let sent = http
+                    .post(format!("{base}/api/v1/nodes/{root}/children"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "kind": "community", "name": name }))
+                    .send()
+                    .await;
+                let was_killed = killed.load(Ordering::SeqCst);
+                match sent {
+                    Ok(r) if r.status().is_success() => {
+                        // The acknowledgement is the status line; the body may be cut off
+                        // by the kill, so the id is read only when it arrives.
+                        let id = r
+                            .json::<Value>()
+                            .await
+                            .ok()
+                            .and_then(|v| v["id"].as_i64())
+                            .unwrap_or(0);
+                        acked.lock().unwrap().push((id, name));
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(r) if !was_killed => {
+                        let status = r.status();
+                        let body = r.text().await.unwrap_or_default();
+                        failures_before_kill.push(format!("{name}: {status} {body}"));
+                    }
+                    Err(e) if !was_killed => failures_before_kill.push(format!("{name}: {e}")),
+                    // After the kill every request fails: this writer is done.
+                    _ => break,
+                }
+            }
+            failures_before_kill
+        }));
+    }
+
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < ACKED_BEFORE_KILL && started.elapsed() < KILL_AFTER {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    killed.store(true, Ordering::SeqCst);
+    // `Child::kill` sends SIGKILL on Unix: no shutdown handler, no flush, no checkpoint.
+    server.kill().expect("SIGKILL the server");
+    let status = server.wait().unwrap();
+    assert!(!status.success(), "the server was killed: {status}");
+
+    let mut failures = Vec::new();
+    for w in writers {
+        failures.extend(w.await.unwrap());
+    }
+    assert!(
+        failures.is_empty(),
+        "writes failed before the kill:\n{}",
+        failures.join("\n")
+    );
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    assert!(
+        acked.len() >= 20,
+        "too few writes before the kill ({}) to prove anything",
+        acked.len()
+    );
+
+    // Restart on the same file and look for every acknowledged node.
+    let port = free_port();
+    let mut server = start_server(dir.path(), &db, &key, port, "second");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&http, &base, &mut server, Duration::from_secs(20)).await;
+    let r = http
+        .get(format!("{base}/api/v1/nodes/{root}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    let children = v["children"].as_array().expect("children");
+    let present: std::collections::HashMap<&str, i64> = children
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or(""),
+                c["id"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|(id, name)| match present.get(name.as_str()) {
+            Some(found) => *id != 0 && found != id,
+            None => true,
+        })
+        .map(|(_, name)| name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes were lost after kill -9: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
+    // Every node in the tree also has its audit entry (both were in one transaction).
+    let r = http
+        .get(format!("{base}/api/v1/audit?action=node.create&limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    if r.status() == reqwest::StatusCode::OK {
+        let v: Value = r.json().await.unwrap();
+        let entries = v["entries"].as_array().cloned().unwrap_or_default();
+        if entries.len() < 500 {
+            assert_eq!(
+                entries.len(),
+                children.len(),
+                "one audit entry per created node"
+            );
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // The file is intact.
+    let pool = redbutler::storage::Db::open(db.to_str().unwrap(), &Default::default())
+        .await
+        .unwrap();
+    let row: (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(pool.read())
+        .await
+        .unwrap();
+    assert_eq!(row.0, "ok");
+    pool.close().await;
+}
