@@ -18,6 +18,7 @@ use crate::auth::users::{self, NewUser, User};
 use crate::error::{Error, FieldError, Result};
 use crate::i18n::Text;
 use crate::storage::{opt_i64, Db, Tx};
+use crate::tree::model::NodeKind;
 use crate::web::errors::Json;
 use crate::web::AppState;
 
@@ -62,11 +63,13 @@ pub(crate) async fn grant_views(
 ) -> Result<Vec<GrantView>> {
     let mut sql = String::from(
         "SELECT g.user_id, g.id, g.role, g.node_id, g.room_id, g.org_id, COALESCE(n.path, rn.path, '') AS path, \
-         n.name AS node_name, r.number AS room_number, rn.name AS room_node_name, o.name AS org_name \
+         n.name AS node_name, r.number AS room_number, rn.name AS room_node_name, rn.kind AS room_node_kind, \
+         rp.name AS room_parent_name, o.name AS org_name \
          FROM role_grants g \
          LEFT JOIN nodes n ON n.subdistrict_id = g.subdistrict_id AND n.id = g.node_id \
          LEFT JOIN rooms r ON r.subdistrict_id = g.subdistrict_id AND r.id = g.room_id \
          LEFT JOIN nodes rn ON rn.subdistrict_id = r.subdistrict_id AND rn.id = r.node_id \
+         LEFT JOIN nodes rp ON rp.subdistrict_id = rn.subdistrict_id AND rp.id = rn.parent_id \
          LEFT JOIN orgs o ON o.subdistrict_id = g.subdistrict_id AND o.id = g.org_id \
          WHERE g.subdistrict_id = $1",
     );
@@ -87,10 +90,16 @@ pub(crate) async fn grant_views(
             let role = Role::parse(&r.get::<String, _>("role"))?;
             let place = match (text(r, "node_name"), text(r, "room_number")) {
                 (Some(n), _) => n,
-                (None, Some(room)) => match text(r, "room_node_name") {
-                    Some(b) => format!("{b} {room}"),
-                    None => room,
-                },
+                // A room on a unit is named with its building: "城中东路311号 1单元 502".
+                (None, Some(room)) => {
+                    let mut parts = Vec::new();
+                    if text(r, "room_node_kind").as_deref() == Some(NodeKind::Unit.as_str()) {
+                        parts.extend(text(r, "room_parent_name"));
+                    }
+                    parts.extend(text(r, "room_node_name"));
+                    parts.push(room);
+                    parts.join(" ")
+                }
                 (None, None) => String::new(),
             };
             Some(GrantView {

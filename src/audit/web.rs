@@ -109,7 +109,8 @@ fn entry_card(ctx: &Ctx, e: &Entry) -> Markup {
         article.card.audit-entry {
             div {
                 strong { (e.at_local) }
-                " · " (e.actor)
+                " · "
+                a href={ "/audit?actor=" (url::form_urlencoded::byte_serialize(e.actor.as_bytes()).collect::<String>()) } { (e.actor) }
             }
             div {
                 @if let Some(l) = action_label(&e.action) { (ctx.text(&l)) " " }
@@ -177,14 +178,14 @@ async fn audit_page(p: Page, Query(raw): Query<RawFilter>) -> Result<Response> {
             p.muted { (ctx.t("没有符合条件的记录。", "No entry matches.")) }
         }
         @for e in &entries { (entry_card(ctx, e)) }
-        p.inline-form {
+        @if filter.before.is_some() || next.is_some() { p.inline-form {
             @if filter.before.is_some() {
                 a href={ "/audit" @if !base.is_empty() { "?" (base) } } { (ctx.t("最新记录", "Newest")) }
             }
             @if let Some(b) = next {
                 a.button href={ "/audit?" (base) (sep) "before=" (b) } { (ctx.t("更早的记录", "Older")) }
             }
-        }
+        } }
     };
     Ok(layout::page(ctx, title, body).into_response())
 }

@@ -491,7 +491,7 @@ impl Gen {
     }
 
     fn urban_grid(&mut self, grid: usize, estate: &mut Estate, first: bool) {
-        let target = self.rng.gen_range(70..=130);
+        let target = self.rng.gen_range(60..=115);
         let mut rooms = 0;
         let mut k = 0;
         while rooms < target {
@@ -576,7 +576,7 @@ impl Gen {
     }
 
     fn village_group(&mut self, group: usize, village: &str, group_no: usize) {
-        let houses = self.rng.gen_range(25..=45);
+        let houses = self.rng.gen_range(22..=40);
         for h in 1..=houses {
             let number = format!("{h}号");
             let area = self.rng.gen_range(10_000..=26_000);

@@ -383,6 +383,8 @@ pub struct HouseholdView {
     pub node_id: i64,
     pub room_id: Option<i64>,
     pub label: String,
+    /// Where the household lives: the building (and unit) or village group.
+    pub place: String,
     pub members: Vec<MemberView>,
 }
 
@@ -433,6 +435,7 @@ async fn with_members(db: &Db, sid: i64, rows: Vec<AnyRow>) -> Result<Vec<Househ
             node_id: r.get("node_id"),
             room_id: opt_i64(r, "room_id"),
             label: r.get("label"),
+            place: r.try_get::<Option<String>, _>("place").ok().flatten().unwrap_or_default(),
             members: Vec::new(),
         })
         .collect();
@@ -454,8 +457,10 @@ pub async fn households_under(
     offset: i64,
 ) -> Result<Vec<HouseholdView>> {
     let rows = sqlx::query(&format!(
-        "SELECT h.id, h.node_id, h.room_id, h.label FROM households h \
+        "SELECT h.id, h.node_id, h.room_id, h.label, \
+         CASE WHEN n.kind = 'unit' THEN pn.name || ' ' || n.name ELSE n.name END AS place FROM households h \
          JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
+         LEFT JOIN nodes pn ON pn.subdistrict_id = n.subdistrict_id AND pn.id = n.parent_id \
          WHERE h.subdistrict_id = $1 AND n.path LIKE $2 ORDER BY n.path, h.label LIMIT {} OFFSET {}",
         limit.clamp(1, 500),
         offset.max(0)

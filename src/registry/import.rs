@@ -113,14 +113,30 @@ fn read_csv(bytes: &[u8]) -> Result<Table> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
+    // Spreadsheets show a blank line as a row and a quoted multi-line cell as one row.
+    let mut extra_lines = 0u64;
+    let mut newlines = 0u64;
+    let mut counted_to = 0usize;
     for (i, rec) in rd.records().enumerate() {
         let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 1);
             Error::BadRequest(Text::owned(
-                format!("第{}行无法读取:{e}", i + 1),
-                format!("row {} cannot be read: {e}", i + 1),
+                format!("第{line}行无法读取:{e}"),
+                format!("line {line} cannot be read: {e}"),
             ))
         })?;
-        out.push(((i + 1) as u64, rec.iter().map(str::to_string).collect()));
+        // The line the record starts on: skip the blank lines before it.
+        let mut start = rec.position().map(|p| p.byte() as usize).unwrap_or(counted_to);
+        while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > counted_to {
+            newlines += text.as_bytes()[counted_to..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            counted_to = start;
+        }
+        let line = newlines + 1;
+        out.push((line - extra_lines, rec.iter().map(str::to_string).collect()));
+        extra_lines += rec.iter().map(|f| f.matches('\n').count() as u64).sum::<u64>();
     }
     Ok(out)
 }
@@ -1369,10 +1385,12 @@ mod tests {
 
     #[test]
     fn csv_with_bom_and_quotes_is_read_with_row_numbers() {
-        let t = read_csv("\u{feff}社区/村,室号\n\"A,1\",101\n\n B ,102\n".as_bytes()).unwrap();
+        let t = read_csv("\u{feff}社区/村,室号\n\"A,1\",101\n\n B ,102\n\"x\ny\",103\nC,104\n".as_bytes()).unwrap();
         assert_eq!(t[0], (1, vec!["社区/村".to_string(), "室号".to_string()]));
         assert_eq!(t[1].1[0], "A,1");
-        assert_eq!(t.last().unwrap().0, 4, "blank lines keep the numbering");
+        assert_eq!(t[2].0, 4, "blank lines keep the numbering");
+        assert_eq!(t[3].0, 5);
+        assert_eq!(t[4].0, 6, "a multi-line cell is one row");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::ConnectOptions;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use ids::next_id;
@@ -101,6 +102,11 @@ impl Location {
     }
 }
 
+/// Connection options that never log statements (they are not useful in production logs).
+fn quiet(url: &str) -> anyhow::Result<AnyConnectOptions> {
+    Ok(AnyConnectOptions::from_str(url)?.disable_statement_logging())
+}
+
 impl Db {
     /// Opens the database and brings its schema up to date.
     pub async fn open(url: &str, options: &DbOptions) -> anyhow::Result<Db> {
@@ -143,7 +149,7 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect(&url)
+            .connect_with(quiet(&url)?)
             .await
             .with_context(|| format!("opening SQLite database {}", path.display()))?;
         let reader_pragmas = format!("{pragmas} PRAGMA query_only=ON;");
@@ -158,7 +164,7 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_lazy(&url)?;
+            .connect_lazy_with(quiet(&url)?);
         Ok(Db {
             inner: Arc::new(Inner {
                 dialect: Dialect::Sqlite,
@@ -191,7 +197,7 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect(url)
+            .connect_with(quiet(url)?)
             .await
             .context("connecting to PostgreSQL")?;
         Ok(Db {

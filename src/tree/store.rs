@@ -224,10 +224,11 @@ pub struct SubtreeCounts {
 pub async fn subtree_counts(db: &Db, sid: i64, path: &str) -> Result<SubtreeCounts> {
     let like = format!("{path}%");
     let rows = sqlx::query(
-        "SELECT kind, COUNT(*) FROM nodes WHERE subdistrict_id = $1 AND path LIKE $2 GROUP BY kind",
+        "SELECT kind, COUNT(*) FROM nodes WHERE subdistrict_id = $1 AND path LIKE $2 AND path <> $3 GROUP BY kind",
     )
     .bind(sid)
     .bind(&like)
+    .bind(path)
     .fetch_all(db.read())
     .await?;
     let mut c = SubtreeCounts::default();

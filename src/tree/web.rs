@@ -199,7 +199,10 @@ async fn render_node(p: &Page, id: i64, page: i64, child: Echo<ChildForm>, room:
             ul.list.households {
                 @for h in households.iter().take(HOUSEHOLDS_PER_PAGE as usize) {
                     li {
-                        span { @if let Some(r) = h.room_id { a href={ "/rooms/" (r) } { (h.label) } } @else { (h.label) } }
+                        span {
+                            @if !h.place.is_empty() && h.node_id != id { small.muted { (h.place) } " " }
+                            @if let Some(r) = h.room_id { a href={ "/rooms/" (r) } { (h.label) } } @else { (h.label) }
+                        }
                         span { @for (i, m) in h.members.iter().enumerate() {
                             @if i > 0 { "、" }
                             a href={ "/people/" (m.person.id) } { (m.person.name_masked) }

@@ -53,13 +53,16 @@ pub fn set_cookie(
 #[derive(Clone, Copy)]
 struct ReqLang(Lang);
 
-/// Picks the language (cookie, then `Accept-Language`, then zh-CN) and runs the request in it.
+/// Picks the language (the `rb_lang` cookie; for the API also `Accept-Language`; else
+/// zh-CN) and runs the request in it.
 pub async fn language(mut req: Request, next: Next) -> Response {
     let h = req.headers();
+    let api = req.uri().path().starts_with("/api/");
     let lang = cookie(h, LANG_COOKIE)
         .and_then(Lang::from_code)
         .or_else(|| {
             h.get(header::ACCEPT_LANGUAGE)
+                .filter(|_| api)
                 .and_then(|v| v.to_str().ok())
                 .and_then(Lang::from_accept_language)
         })

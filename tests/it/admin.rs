@@ -66,6 +66,22 @@ async fn admin_creates_a_user_through_the_api_who_can_then_log_in() {
             .clone();
         assert_eq!(admin["grants"][0]["role"], "subdistrict_admin");
         assert_eq!(admin["grants"][0]["place"], "夏阳街道");
+        let resident = v["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "resident")
+            .unwrap()
+            .clone();
+        let owner = resident["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["role"] == "owner")
+            .unwrap()
+            .clone();
+        assert_eq!(owner["room_id"], f.room_a1);
+        assert_eq!(owner["place"], "城中东路311号 1单元 502");
         // The same name twice, and bad fields, are refused naming each field.
         let (s, v) = app
             .post_json(

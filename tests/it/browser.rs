@@ -124,8 +124,10 @@ async fn a_grid_member_opens_a_phone_number_with_a_reason_and_the_audit_log_has_
     let reason = "回访居民诉求";
     within_30s(&b, async {
         login(&b, &base, "gm_a1").await?;
+        eprintln!("DEBUG home: {}", b.body_text().await?);
         b.goto(&format!("{base}/people/{}", f.person_a1)).await?;
         b.wait_for_text("138****1234", WAIT).await?;
+        eprintln!("DEBUG person page: {}", b.body_text().await?);
         let text = b.body_text().await?;
         assert!(
             !text.contains("13812341234"),
@@ -157,6 +159,7 @@ async fn a_grid_member_opens_a_phone_number_with_a_reason_and_the_audit_log_has_
             .expect("a submit button");
         b.click(&submit).await?;
         b.wait_for_text("13812341234", WAIT).await?;
+        eprintln!("DEBUG revealed: {}", b.source().await?);
 
         // The switch to English keeps the user on the page and changes the labels.
         let english = b.link("English").await?;

@@ -13,7 +13,7 @@ use crate::cli::{client, free_port, make_admin, redbutler, wait_healthy, with_su
 
 const WRITERS: usize = 8;
 /// Kill the server once this many writes were acknowledged (or after `KILL_AFTER`).
-const ACKED_BEFORE_KILL: usize = 150;
+const ACKED_BEFORE_KILL: usize = 300;
 const KILL_AFTER: Duration = Duration::from_secs(8);
 
 fn start_server(
@@ -182,6 +182,11 @@ async fn acknowledged_writes_survive_kill_minus_nine() {
     server.kill().unwrap();
     server.wait().unwrap();
 
+    println!(
+        "{} writes acknowledged before kill -9; {} nodes after the restart",
+        acked.len(),
+        children.len()
+    );
     // The file is intact.
     let pool = redbutler::storage::Db::open(db.to_str().unwrap(), &Default::default())
         .await

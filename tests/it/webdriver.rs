@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 
 /// The key under which W3C WebDriver returns element references.
-const ELEMENT_KEY: &str = "element-6066-11e4-a052-4f5e3ea0b8c5";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// An element of the current page.
 #[derive(Debug, Clone)]
