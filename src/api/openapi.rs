@@ -78,7 +78,7 @@ pub fn document() -> Value {
                         "field": { "type": "string", "enum": ["phone", "id_number", "address"] }, "reason": { "type": "string" } } })))
             },
             "/users": {
-                "get": op("Users of the subdistrict (admins)", "access", json!([]), None),
+                "get": op("Users of the subdistrict with their grants (admins); `q` filters by user name prefix", "access", json!([query("q", "string"), query("limit", "integer")]), None),
                 "post": op("Create a user (admins)", "access", json!([]),
                     Some(json!({ "type": "object", "required": ["username", "display_name", "password"], "properties": {
                         "username": { "type": "string" }, "display_name": { "type": "string" }, "password": { "type": "string" },
@@ -89,6 +89,10 @@ pub fn document() -> Value {
                 "post": op("Grant a role at a node, room or organisation (admins)", "access", json!([path_id("id")]),
                     Some(json!({ "type": "object", "required": ["role"], "properties": {
                         "role": { "type": "string" }, "node_id": { "type": "integer" }, "room_id": { "type": "integer" }, "org_id": { "type": "integer" } } })))
+            },
+            "/users/{id}/password": {
+                "post": op("Set a user's password (admins); ends that user's sessions; 204", "access", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["password"], "properties": { "password": { "type": "string" } } })))
             },
             "/users/{id}/grants/{grant_id}": { "delete": op("Revoke a grant (admins)", "access", json!([path_id("id"), path_id("grant_id")]), None) },
             "/audit": { "get": op("The audit log, newest first (admins)", "audit", json!([

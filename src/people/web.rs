@@ -22,7 +22,7 @@ use crate::web::{AppState, Ctx, Page};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/people/{id}", get(person_page))
-        .route("/people/{id}/reveal", post(reveal))
+        .route("/people/{id}/reveal", post(reveal).get(back_to_person))
         .route("/tree/{id}/people", get(search))
 }
 
@@ -134,6 +134,11 @@ struct RevealForm {
     field: String,
     #[serde(default)]
     reason: String,
+}
+
+/// A reload of the result address lands on the (masked) person page again.
+async fn back_to_person(Path(id): Path<i64>) -> axum::response::Redirect {
+    axum::response::Redirect::to(&format!("/people/{id}"))
 }
 
 async fn reveal(p: Page, Path(id): Path<i64>, Form(f): Form<RevealForm>) -> Result<Response> {

@@ -373,7 +373,7 @@ mod tests {
             assert_eq!(table.len(), 2, "{f:?}");
             let h = Header::parse(&table[0].1).unwrap();
             let row = parse_row(&h, &table[1].1).unwrap();
-            assert_eq!(row.room, "502");
+            assert_eq!(row.room, "601");
             assert_eq!(row.registered_area, Some(8550));
             assert_eq!(
                 row.resident.unwrap().person.id_number,

@@ -642,7 +642,7 @@ impl OutRow {
 
 /// The example row of the template (a valid row).
 pub fn example_row() -> OutRow {
-    let first17 = "31011819800101001";
+    let first17 = "11010119900307001";
     let mut d = [0u32; 17];
     for (i, c) in first17.chars().enumerate() {
         d[i] = c.to_digit(10).unwrap_or(0);
@@ -654,19 +654,19 @@ pub fn example_row() -> OutRow {
         grid: "章浜一网格".into(),
         building: "城中东路311号".into(),
         unit: "1单元".into(),
-        room: "502".into(),
-        floor: Some(5),
+        room: "601".into(),
+        floor: Some(6),
         registered_area: Some(8_550),
         surveyed_area: Some(8_600),
         contract_area: None,
         developer_unsold: false,
         developer: String::new(),
-        household: "502室".into(),
+        household: "601室".into(),
         name: "张三".into(),
         gender: "M".into(),
         id_number: id,
         phone: "13812341234".into(),
-        address: "城中东路311号1单元502室".into(),
+        address: "城中东路311号1单元601室".into(),
         relation: Some(Relation::Head),
         owner: Some(true),
     }
@@ -946,7 +946,7 @@ mod tests {
         let h = Header::parse(&header_row()).unwrap();
         assert!(h.ignored.is_empty());
         let r = parse_row(&h, &example_row().cells()).unwrap();
-        assert_eq!(r.room, "502");
+        assert_eq!(r.room, "601");
         assert_eq!(r.registered_area, Some(8550));
         assert!(r.resident.as_ref().unwrap().owner);
     }

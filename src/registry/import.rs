@@ -1141,7 +1141,9 @@ pub async fn run(
     }
     let mut tx = db.begin().await?;
     let ex = load(&mut tx, sid, &node).await?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry import loaded");
     let plan = build_plan(seal, &root, &chain, &node.name, ex, &parsed, hook);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry import planned");
     if !plan.errors.is_empty() {
         tx.rollback().await?;
         return Ok(finish(&plan, false));
@@ -1192,6 +1194,7 @@ async fn write(
         }
     };
     hook.report(PHASE_WRITE, 0, total);
+    let t0 = Instant::now();
     // Developers first: owners refer to them.
     let mut orgs: HashMap<&str, i64> = HashMap::new();
     for (_, name) in &plan.new_org_owners {
@@ -1225,6 +1228,7 @@ async fn write(
         tick(1);
     }
     ins.flush(tx).await?;
+    tracing::debug!(step = 1, ms = t0.elapsed().as_millis() as u64, "registry import write");
     let mut ins = Inserter::new(
         "rooms",
         &["subdistrict_id", "id", "node_id", "number", "floor", "registered_area", "surveyed_area", "contract_area", "developer_unsold", "created_at"],
@@ -1269,6 +1273,7 @@ async fn write(
         tick(1);
     }
     ins.flush(tx).await?;
+    tracing::debug!(step = 2, ms = t0.elapsed().as_millis() as u64, "registry import write");
     let mut ins = Inserter::new("persons", &PERSON_COLUMNS);
     for (id, p) in &plan.new_persons {
         let sealed = seal_person(seal, p);
@@ -1276,6 +1281,7 @@ async fn write(
         tick(1);
     }
     ins.flush(tx).await?;
+    tracing::debug!(step = 3, ms = t0.elapsed().as_millis() as u64, "registry import write");
     let mut ins = Inserter::new(
         "households",
         &["subdistrict_id", "id", "node_id", "room_id", "label", "created_at"],
@@ -1289,6 +1295,7 @@ async fn write(
         tick(1);
     }
     ins.flush(tx).await?;
+    tracing::debug!(step = 4, ms = t0.elapsed().as_millis() as u64, "registry import write");
     let mut ins = Inserter::new(
         "household_members",
         &["subdistrict_id", "household_id", "person_id", "relation"],
@@ -1299,6 +1306,7 @@ async fn write(
         tick(1);
     }
     ins.flush(tx).await?;
+    tracing::debug!(step = 5, ms = t0.elapsed().as_millis() as u64, "registry import write");
     let mut ins = Inserter::new("room_owners", &["subdistrict_id", "room_id", "person_id", "org_id"]);
     for (room, p) in &plan.new_owners {
         ins.push(tx, vec![sid.into(), (*room).into(), (*p).into(), 0i64.into()])
@@ -1312,6 +1320,7 @@ async fn write(
         tick(1);
     }
     ins.flush(tx).await?;
+    tracing::debug!(step = 6, ms = t0.elapsed().as_millis() as u64, "registry import write");
     audit::record(
         tx,
         actor,

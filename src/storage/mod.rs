@@ -259,9 +259,10 @@ impl Db {
         match self.dialect() {
             Dialect::Sqlite => {
                 let t = target.to_str().context("backup path must be valid UTF-8")?;
+                // Readers are query-only, and VACUUM INTO counts as a write there.
                 sqlx::query("VACUUM INTO $1")
                     .bind(t)
-                    .execute(self.read())
+                    .execute(self.write())
                     .await
                     .context("VACUUM INTO")?;
                 Ok(())

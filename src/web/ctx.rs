@@ -208,11 +208,22 @@ impl FromRequestParts<AppState> for Ctx {
             Err(Error::Unauthorized) => None,
             Err(e) => return Err(e),
         };
-        let path = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
+        // The page a language switch returns to: this one for GET; after a form was posted,
+        // the page the form was on (a POST address cannot be fetched again).
+        let path = if parts.method == Method::GET {
+            parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+        } else {
+            parts
+                .headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| url::Url::parse(r).ok())
+                .map(|u| match u.query() {
+                    Some(q) => format!("{}?{q}", u.path()),
+                    None => u.path().to_string(),
+                })
+                .unwrap_or_else(|| "/".into())
+        };
         Ok(Ctx {
             lang,
             csrf,

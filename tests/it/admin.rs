@@ -529,6 +529,10 @@ async fn the_add_user_form_keeps_typed_values_on_a_validation_error() {
             body.contains("gm_a1") && body.contains("章浜一网格") && body.contains("网格员"),
             "{body}"
         );
+        let (_, _, body) = app
+            .browser_get("/admin/users", &format!("{cookies}; rb_lang=en"))
+            .await;
+        assert!(body.contains("Add a user") && body.contains("grid member"));
         let (_, _, body) = app.browser_get("/admin/users?q=gm", &cookies).await;
         assert!(body.contains("gm_a1") && !body.contains(">auditor<"));
         let typed = [

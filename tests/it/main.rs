@@ -12,3 +12,4 @@ mod durability;
 mod webdriver;
 mod demo;
 mod admin;
+mod registry;
