@@ -45,7 +45,11 @@ pub fn document() -> Value {
         "security": [{ "bearer": [] }],
         "paths": {
             "/me": { "get": op("The caller: user, person and role grants", "auth", json!([]), None) },
-            "/nodes/{id}": { "get": op("A node of the org tree with its children and counts", "tree", json!([path_id("id")]), None) },
+            "/nodes/{id}": {
+                "get": op("A node of the org tree with its children and counts", "tree", json!([path_id("id")]), None),
+                "patch": op("Rename a node (and set its code)", "tree", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["name"], "properties": { "name": { "type": "string" }, "code": { "type": "string" } } })))
+            },
             "/nodes/{id}/children": {
                 "post": op("Create a child node (community, village, grid, building, unit, village group)", "tree", json!([path_id("id")]),
                     Some(json!({ "type": "object", "required": ["kind", "name"], "properties": {
@@ -63,7 +67,13 @@ pub fn document() -> Value {
             },
             "/nodes/{id}/households": { "get": op("Households of a subtree with their members (masked)", "people", json!([path_id("id"), paging[0], paging[1]]), None) },
             "/nodes/{id}/people": { "get": op("People of a subtree (masked); `q` filters by name prefix", "people", json!([path_id("id"), query("q", "string"), paging[0], paging[1]]), None) },
-            "/rooms/{id}": { "get": op("A room with its areas, owners and households", "tree", json!([path_id("id")]), None) },
+            "/rooms/{id}": {
+                "get": op("A room with its areas, owners and households", "tree", json!([path_id("id")]), None),
+                "put": op("Correct a room: number, floor, areas (hundredths of m²), developer_unsold", "tree", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["number"], "properties": {
+                        "number": { "type": "string" }, "floor": { "type": "integer" }, "registered_area": { "type": "integer" },
+                        "surveyed_area": { "type": "integer" }, "contract_area": { "type": "integer" }, "developer_unsold": { "type": "boolean" } } })))
+            },
             "/people": {
                 "post": op("Register a person, optionally into a household", "people", json!([]),
                     Some(json!({ "type": "object", "required": ["name"], "properties": {
@@ -71,7 +81,13 @@ pub fn document() -> Value {
                         "id_number": { "type": "string" }, "phone": { "type": "string" }, "address": { "type": "string" },
                         "household_id": { "type": "integer" }, "relation": { "type": "string" } } })))
             },
-            "/people/{id}": { "get": op("A person (masked), with households and rooms", "people", json!([path_id("id")]), None) },
+            "/people/{id}": {
+                "get": op("A person (masked), with households and rooms", "people", json!([path_id("id")]), None),
+                "patch": op("Correct a person; fields left out or blank stay as they are", "people", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "properties": {
+                        "name": { "type": "string" }, "gender": { "type": "string", "enum": ["M", "F"] }, "id_number": { "type": "string" },
+                        "phone": { "type": "string" }, "address": { "type": "string" } } })))
+            },
             "/people/{id}/reveal": {
                 "post": op("Open one field in full; the opening is logged with its reason", "people", json!([path_id("id")]),
                     Some(json!({ "type": "object", "required": ["field", "reason"], "properties": {

@@ -69,6 +69,10 @@ pub async fn load_one(
     hashes: &[String],
 ) -> anyhow::Result<Loaded> {
     let now = crate::clock::now_ms();
+    let started = std::time::Instant::now();
+    let step = |what: &str| {
+        tracing::debug!(code, step = what, ms = started.elapsed().as_millis() as u64, "demo load");
+    };
     let mut tx = db.begin().await?;
     let sub = tree_store::create_subdistrict(&mut tx, code, name)
         .await
@@ -127,6 +131,7 @@ pub async fn load_one(
         paths.push(path);
     }
     ins.flush(&mut tx).await?;
+    step("nodes");
 
     let mut ins = Inserter::new(
         "orgs",
@@ -149,6 +154,7 @@ pub async fn load_one(
         ids.orgs.push(id);
     }
     ins.flush(&mut tx).await?;
+    step("orgs");
 
     let mut ins = Inserter::new(
         "venues",
@@ -180,6 +186,7 @@ pub async fn load_one(
         .await?;
     }
     ins.flush(&mut tx).await?;
+    step("venues");
 
     let mut ins = Inserter::new(
         "rooms",
@@ -217,6 +224,7 @@ pub async fn load_one(
         ids.rooms.push(id);
     }
     ins.flush(&mut tx).await?;
+    step("rooms");
 
     anyhow::ensure!(
         sealed.len() == plan.persons.len(),
@@ -231,6 +239,7 @@ pub async fn load_one(
         ids.persons.push(id);
     }
     ins.flush(&mut tx).await?;
+    step("persons");
 
     let mut households = Vec::with_capacity(plan.households.len());
     let mut ins = Inserter::new(
@@ -254,6 +263,7 @@ pub async fn load_one(
         households.push(id);
     }
     ins.flush(&mut tx).await?;
+    step("households");
 
     let mut ins = Inserter::new(
         "household_members",
@@ -272,6 +282,7 @@ pub async fn load_one(
         .await?;
     }
     ins.flush(&mut tx).await?;
+    step("household_members");
 
     let mut ins = Inserter::new(
         "room_owners",
@@ -294,6 +305,7 @@ pub async fn load_one(
         .await?;
     }
     ins.flush(&mut tx).await?;
+    step("room_owners");
 
     for ((username, _), hash) in super::ACCOUNTS.iter().zip(hashes) {
         create_account(&mut tx, &actor, plan, &ids, username, hash.clone()).await?;
@@ -322,7 +334,9 @@ pub async fn load_one(
             })),
     )
     .await?;
+    step("accounts");
     tx.commit().await?;
+    step("commit");
     Ok(loaded)
 }
 

@@ -69,12 +69,14 @@ pub fn subdistrict_name(k: u32) -> (String, String) {
 /// previous copy is written.
 pub async fn load(db: &Db, seal: &Seal, scale: u32) -> anyhow::Result<Report> {
     let scale = scale.max(1);
+    let started = std::time::Instant::now();
     // One hash per account, in parallel, reused by every copy.
     let hashing: Vec<_> = ACCOUNTS
         .iter()
         .map(|_| tokio::task::spawn_blocking(|| crate::auth::password::hash(PASSWORD)))
         .collect();
     let plan = Arc::new(tokio::task::spawn_blocking(generate::generate).await?);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo plan generated");
     let seal_copy = |plan: Arc<generate::Plan>, seal: Seal| {
         tokio::task::spawn_blocking(move || load::seal_all(&plan, &seal))
     };
@@ -83,12 +85,14 @@ pub async fn load(db: &Db, seal: &Seal, scale: u32) -> anyhow::Result<Report> {
     for h in hashing {
         hashes.push(h.await?);
     }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo passwords hashed");
     let mut report = Report::default();
     for k in 0..scale {
         let sealed = match pending.take() {
             Some(p) => p.await?,
             None => load::seal_all(&plan, seal),
         };
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo persons sealed");
         if k + 1 < scale {
             pending = Some(seal_copy(plan.clone(), seal.clone()));
         }
@@ -101,6 +105,7 @@ pub async fn load(db: &Db, seal: &Seal, scale: u32) -> anyhow::Result<Report> {
         report.people += loaded.people;
     }
     db.analyze().await?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo analysed");
     report.accounts = accounts();
     Ok(report)
 }

@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/nodes/{id}/households", get(households))
         .route("/nodes/{id}/people", get(people))
         .route("/people", post(create))
-        .route("/people/{id}", get(person))
+        .route("/people/{id}", get(person).patch(update))
         .route("/people/{id}/reveal", post(reveal))
 }
 
@@ -154,4 +154,10 @@ async fn create(State(st): State<AppState>, actor: Actor, Body(b): Body<CreateBo
     tx.commit().await?;
     let view = store::person(&st.db, sid, pid).await?;
     Ok((StatusCode::CREATED, Json(json!({ "person": view, "household_id": household }))))
+}
+
+async fn update(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<store::PersonChanges>) -> Result<Json<Value>> {
+    authorised_person(&st, &actor, id, Action::EditRegistry).await?;
+    let view = store::update_person(&st.db, &st.seal, &actor, id, &b).await?;
+    Ok(Json(json!({ "person": view })))
 }

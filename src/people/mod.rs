@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod store;
+pub mod edit;
 pub mod web;
 
 pub use store::{NewPerson, PersonView};

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}", get(person_page))
         .route("/people/{id}/reveal", post(reveal).get(back_to_person))
         .route("/tree/{id}/people", get(search))
+        .merge(super::edit::routes())
 }
 
 pub fn relation_label(ctx: &Ctx, r: &str) -> String {
@@ -94,7 +95,9 @@ async fn render(p: &Page, id: i64, opened: Option<Opened>) -> Result<Markup> {
             }
         }
     };
+    let can_edit = allows(&p.actor, Action::EditRegistry, target);
     let body = html! {
+        @if can_edit { p.actions { a href={ "/people/" (id) "/edit" } { (ctx.t("更正个人信息", "Correct personal data")) } } }
         h1 { (person.name) }
         p.muted { (ctx.t("个人信息默认遮挡显示;查看完整信息须说明原因,每次查看都会记入审计日志。", "Personal data is masked; opening a field in full needs a reason, and every opening is logged.")) }
         div.table-wrap { table.person {

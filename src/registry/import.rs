@@ -23,7 +23,7 @@ use crate::i18n::{Lang, Text};
 use crate::people::store::{person_cells, seal_person, CheckedPerson, PERSON_COLUMNS};
 use crate::pii::{mask, Seal};
 use crate::storage::bulk::{Cell, Inserter};
-use crate::storage::{next_id, opt_i64, Db};
+use crate::storage::{next_id, opt_i64, Db, Dialect, Tx};
 use crate::tree::model::{self, NodeKind, Track};
 use crate::tree::store::Node;
 
@@ -1065,6 +1065,47 @@ fn build_plan(
 // ---------------------------------------------------------------------------------------
 // Running an import.
 
+/// Parameters per statement on SQLite. SQLite numbers `$N` parameters as named ones, with
+/// a linear search per parameter, so a statement's preparation grows with the square of its
+/// parameters: many small statements are much faster than a few huge ones.
+const SQLITE_PARAMS: usize = 1000;
+
+/// An [`Inserter`] that writes statements of a size that suits the engine.
+struct Batch {
+    ins: Inserter,
+    per: usize,
+    pending: usize,
+}
+
+impl Batch {
+    fn new(dialect: Dialect, table: &str, columns: &[&str]) -> Batch {
+        let per = match dialect {
+            Dialect::Sqlite => (SQLITE_PARAMS / columns.len()).max(1),
+            Dialect::Postgres => usize::MAX,
+        };
+        Batch {
+            ins: Inserter::new(table, columns),
+            per,
+            pending: 0,
+        }
+    }
+
+    async fn push(&mut self, tx: &mut Tx, row: Vec<Cell>) -> std::result::Result<(), sqlx::Error> {
+        self.ins.push(tx, row).await?;
+        self.pending += 1;
+        if self.pending >= self.per {
+            self.ins.flush(tx).await?;
+            self.pending = 0;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self, tx: &mut Tx) -> std::result::Result<(), sqlx::Error> {
+        self.pending = 0;
+        self.ins.flush(tx).await
+    }
+}
+
 /// The target node of an import, checked: in the actor's subdistrict and editable by them.
 pub async fn target(db: &Db, actor: &Actor, node_id: i64) -> Result<Node> {
     let node = crate::tree::store::node(db, actor.subdistrict_id, node_id)
@@ -1148,7 +1189,7 @@ pub async fn run(
         tx.rollback().await?;
         return Ok(finish(&plan, false));
     }
-    match write(&mut tx, seal, actor, &node, &plan, rows, hook).await {
+    match write(db.dialect(), &mut tx, seal, actor, &node, &plan, rows, hook).await {
         Ok(()) => {}
         Err(Error::Internal(e)) if is_unique(&e) => {
             return Err(Error::Conflict(Text::new(
@@ -1168,6 +1209,7 @@ fn is_unique(e: &anyhow::Error) -> bool {
 }
 
 async fn write(
+    db_dialect: Dialect,
     tx: &mut crate::storage::Tx,
     seal: &Seal,
     actor: &Actor,
@@ -1177,6 +1219,7 @@ async fn write(
     hook: Hook<'_>,
 ) -> Result<()> {
     let sid = actor.subdistrict_id;
+    let dialect = db_dialect;
     let now = crate::clock::now_ms();
     let total = (plan.new_nodes.len()
         + plan.rooms.len()
@@ -1203,7 +1246,7 @@ async fn write(
             orgs.insert(name, org.id);
         }
     }
-    let mut ins = Inserter::new(
+    let mut ins = Batch::new(dialect,
         "nodes",
         &["subdistrict_id", "id", "parent_id", "kind", "track", "name", "code", "path", "depth", "sort_key", "created_at"],
     );
@@ -1227,9 +1270,9 @@ async fn write(
         .await?;
         tick(1);
     }
-    ins.flush(tx).await?;
+    ins.finish(tx).await?;
     tracing::debug!(step = 1, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Inserter::new(
+    let mut ins = Batch::new(dialect,
         "rooms",
         &["subdistrict_id", "id", "node_id", "number", "floor", "registered_area", "surveyed_area", "contract_area", "developer_unsold", "created_at"],
     );
@@ -1272,17 +1315,17 @@ async fn write(
         }
         tick(1);
     }
-    ins.flush(tx).await?;
+    ins.finish(tx).await?;
     tracing::debug!(step = 2, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Inserter::new("persons", &PERSON_COLUMNS);
+    let mut ins = Batch::new(dialect,"persons", &PERSON_COLUMNS);
     for (id, p) in &plan.new_persons {
         let sealed = seal_person(seal, p);
         ins.push(tx, person_cells(sid, *id, p, sealed, now)).await?;
         tick(1);
     }
-    ins.flush(tx).await?;
+    ins.finish(tx).await?;
     tracing::debug!(step = 3, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Inserter::new(
+    let mut ins = Batch::new(dialect,
         "households",
         &["subdistrict_id", "id", "node_id", "room_id", "label", "created_at"],
     );
@@ -1294,9 +1337,9 @@ async fn write(
         .await?;
         tick(1);
     }
-    ins.flush(tx).await?;
+    ins.finish(tx).await?;
     tracing::debug!(step = 4, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Inserter::new(
+    let mut ins = Batch::new(dialect,
         "household_members",
         &["subdistrict_id", "household_id", "person_id", "relation"],
     );
@@ -1305,9 +1348,9 @@ async fn write(
             .await?;
         tick(1);
     }
-    ins.flush(tx).await?;
+    ins.finish(tx).await?;
     tracing::debug!(step = 5, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Inserter::new("room_owners", &["subdistrict_id", "room_id", "person_id", "org_id"]);
+    let mut ins = Batch::new(dialect,"room_owners", &["subdistrict_id", "room_id", "person_id", "org_id"]);
     for (room, p) in &plan.new_owners {
         ins.push(tx, vec![sid.into(), (*room).into(), (*p).into(), 0i64.into()])
             .await?;
@@ -1319,7 +1362,7 @@ async fn write(
             .await?;
         tick(1);
     }
-    ins.flush(tx).await?;
+    ins.finish(tx).await?;
     tracing::debug!(step = 6, ms = t0.elapsed().as_millis() as u64, "registry import write");
     audit::record(
         tx,

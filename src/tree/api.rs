@@ -18,10 +18,10 @@ use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/nodes/{id}", get(node))
+        .route("/nodes/{id}", get(node).patch(rename))
         .route("/nodes/{id}/children", axum::routing::post(create_child))
         .route("/nodes/{id}/rooms", get(rooms).post(create_room))
-        .route("/rooms/{id}", get(room))
+        .route("/rooms/{id}", get(room).put(update_room))
 }
 
 /// Loads a node and checks the actor may do `action` there.
@@ -117,4 +117,41 @@ async fn room(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>) -> 
         v["households"] = json!(crate::people::store::households_of_room(&st.db, sid, id).await?);
     }
     Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+struct Rename {
+    name: String,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// Renames a node with its audit entry (before and after), in one transaction.
+pub async fn rename_node(st: &AppState, actor: &Actor, id: i64, name: &str, code: Option<&str>) -> Result<store::Node> {
+    authorised_node(st, actor, id, Action::EditRegistry).await?;
+    let mut tx = st.db.begin().await?;
+    let (before, after) = store::rename_node(&mut tx, actor.subdistrict_id, id, name, code).await?;
+    audit::record(&mut tx, actor, Change::new("node.update", "node", Some(id)).label(&after.name).before(json!(before)).after(json!(after))).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn rename(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<Rename>) -> Result<Json<Value>> {
+    Ok(Json(json!(rename_node(&st, &actor, id, &b.name, b.code.as_deref()).await?)))
+}
+
+/// Corrects a room with its audit entry (before and after), in one transaction.
+pub async fn update_room_at(st: &AppState, actor: &Actor, id: i64, new: &NewRoom) -> Result<store::Room> {
+    let sid = actor.subdistrict_id;
+    let room = store::room(&st.db, sid, id).await?;
+    authorised_node(st, actor, room.node_id, Action::EditRegistry).await?;
+    let mut tx = st.db.begin().await?;
+    let (before, after) = store::update_room(&mut tx, sid, id, new).await?;
+    audit::record(&mut tx, actor, Change::new("room.update", "room", Some(id)).label(&after.number).before(json!(before)).after(json!(after))).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn update_room(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<NewRoom>) -> Result<Json<Value>> {
+    Ok(Json(json!(update_room_at(&st, &actor, id, &b).await?)))
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod area;
 pub mod model;
 pub mod store;
+pub mod edit;
 pub mod web;
 
 pub use model::{NodeKind, Track};

@@ -601,3 +601,89 @@ pub async fn venues_under(db: &Db, sid: i64, path: &str) -> Result<Vec<Venue>> {
         })
         .collect())
 }
+
+/// Renames a node (and sets its code). Returns the node before and after.
+pub async fn rename_node(tx: &mut Tx, sid: i64, id: i64, name: &str, code: Option<&str>) -> Result<(Node, Node)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::field("name", Text::new("请填写名称(不超过100字)", "give a name of at most 100 characters")));
+    }
+    let before = node_in_tx(tx, sid, id).await?;
+    let code = code.map(str::trim).filter(|c| !c.is_empty());
+    let r = sqlx::query("UPDATE nodes SET name = $1, code = $2 WHERE subdistrict_id = $3 AND id = $4")
+        .bind(name)
+        .bind(code)
+        .bind(sid)
+        .bind(id)
+        .execute(&mut **tx)
+        .await;
+    match r {
+        Err(e) if crate::storage::is_unique_violation(&e) => {
+            Err(Error::field("name", Text::new("同一上级下已有同名节点", "a sibling with this name exists already")))
+        }
+        Err(e) => Err(e.into()),
+        Ok(_) => {
+            if before.kind == NodeKind::Subdistrict {
+                sqlx::query("UPDATE subdistricts SET name = $1 WHERE subdistrict_id = $2").bind(name).bind(sid).execute(&mut **tx).await?;
+            }
+            let after = Node { name: name.to_string(), code: code.map(str::to_string), ..before.clone() };
+            Ok((before, after))
+        }
+    }
+}
+
+/// Corrects a room's number, floor, areas and sale state. Returns it before and after.
+pub async fn update_room(tx: &mut Tx, sid: i64, id: i64, new: &NewRoom) -> Result<(Room, Room)> {
+    let row = sqlx::query(&format!("SELECT {ROOM_COLS} FROM rooms WHERE subdistrict_id = $1 AND id = $2"))
+        .bind(sid)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let before = room_from(&row);
+    let number = new.number.trim();
+    let mut errors = Vec::new();
+    if number.is_empty() || number.chars().count() > 32 {
+        errors.push(crate::error::FieldError::new("number", Text::new("请填写室号(不超过32字)", "give a room number of at most 32 characters")));
+    }
+    for (f, v) in [("registered_area", new.registered_area), ("surveyed_area", new.surveyed_area), ("contract_area", new.contract_area)] {
+        if v.is_some_and(|v| !(0..=super::area::MAX).contains(&v)) {
+            errors.push(crate::error::FieldError::new(f, Text::new("面积超出范围", "the area is out of range")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let r = sqlx::query(
+        "UPDATE rooms SET number = $1, floor = $2, registered_area = $3, surveyed_area = $4, contract_area = $5, developer_unsold = $6 \
+         WHERE subdistrict_id = $7 AND id = $8",
+    )
+    .bind(number)
+    .bind(new.floor)
+    .bind(new.registered_area)
+    .bind(new.surveyed_area)
+    .bind(new.contract_area)
+    .bind(i64::from(new.developer_unsold))
+    .bind(sid)
+    .bind(id)
+    .execute(&mut **tx)
+    .await;
+    match r {
+        Err(e) if crate::storage::is_unique_violation(&e) => {
+            Err(Error::field("number", Text::new("该室号已存在", "this room number exists already")))
+        }
+        Err(e) => Err(e.into()),
+        Ok(_) => {
+            let after = Room {
+                number: number.to_string(),
+                floor: new.floor,
+                registered_area: new.registered_area,
+                surveyed_area: new.surveyed_area,
+                contract_area: new.contract_area,
+                developer_unsold: new.developer_unsold,
+                ..before.clone()
+            };
+            Ok((before, after))
+        }
+    }
+}

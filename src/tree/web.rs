@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tree/{id}/children", post(add_child))
         .route("/tree/{id}/rooms", post(add_room))
         .route("/rooms/{id}", get(room_page))
+        .merge(super::edit::routes())
 }
 
 /// The tree's entry: the subdistrict for those who reach it, else the places one's roles reach.
@@ -74,19 +75,19 @@ struct ChildForm {
 }
 
 #[derive(Default, Deserialize)]
-struct RoomForm {
+pub(super) struct RoomForm {
     #[serde(default)]
-    number: String,
+    pub(super) number: String,
     #[serde(default)]
-    floor: String,
+    pub(super) floor: String,
     #[serde(default)]
-    registered_area: String,
+    pub(super) registered_area: String,
     #[serde(default)]
-    surveyed_area: String,
+    pub(super) surveyed_area: String,
     #[serde(default)]
-    contract_area: String,
+    pub(super) contract_area: String,
     #[serde(default)]
-    developer_unsold: Option<String>,
+    pub(super) developer_unsold: Option<String>,
 }
 
 /// What a re-rendered form shows: the values typed and the errors by field.
@@ -154,6 +155,7 @@ async fn render_node(p: &Page, id: i64, page: i64, child: Echo<ChildForm>, room:
         .collect();
     let body = html! {
         (crumbs(&trail))
+        @if can_edit { p.actions { a href={ "/tree/" (id) "/edit" } { (ctx.t("修改名称", "Rename")) } } }
         h1 { (node.name) " " (kind_tag(ctx, &node)) @if let Some(t) = node.track { " " span.tag.(t.as_str()) { (ctx.text(&t.label())) } } }
         div.grid {
             @if counts.communities > 0 { div.stat { b { (counts.communities) } span { (ctx.t("居民区", "communities")) } } }
@@ -306,7 +308,7 @@ async fn add_child(p: Page, Path(id): Path<i64>, Form(f): Form<ChildForm>) -> Re
     }
 }
 
-fn parse_room_form(f: &RoomForm) -> std::result::Result<NewRoom, Vec<FieldError>> {
+pub(super) fn parse_room_form(f: &RoomForm) -> std::result::Result<NewRoom, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut area_of = |field: &str, s: &str| -> Option<i64> {
         if s.trim().is_empty() {
@@ -386,6 +388,9 @@ async fn room_page(p: Page, Path(id): Path<i64>) -> Result<Markup> {
     let body = html! {
         (crumbs(&trail))
         h1 { (node.name) " " (room.number) (ctx.t("室", "")) }
+        @if allows(&p.actor, Action::EditRegistry, Target::Node { path: &node.path }) {
+            p.actions { a href={ "/rooms/" (id) "/edit" } { (ctx.t("更正房屋信息", "Correct this room")) } }
+        }
         @if is_owner_view { p.muted { (ctx.t("这是您名下的房屋。", "This room is yours.")) } }
         div.table-wrap { table {
             tr { th { (ctx.t("登记面积", "Registered area")) } td { (area_cell(room.registered_area)) " m²" } }

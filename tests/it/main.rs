@@ -4,6 +4,7 @@
 mod harness;
 
 mod foundation;
+mod edits;
 mod people;
 mod tree;
 mod browser;
