@@ -57,21 +57,8 @@ pub async fn actor(db: &Db, cookie: &str) -> Result<Option<Actor>> {
     .fetch_optional(db.read())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    if r.get::<i64, _>("disabled") != 0 {
-        return Ok(None);
-    }
-    let user_id: i64 = r.get("user_id");
-    Ok(Some(Actor {
-        subdistrict_id: sid,
-        user_id,
-        username: r.get("username"),
-        display_name: r.get("display_name"),
-        person_id: crate::storage::opt_i64(&r, "person_id"),
-        grants: crate::access::store::grants_of(db, sid, user_id).await?,
-        via: Via::Session {
-            csrf: r.get("csrf"),
-        },
-    }))
+    let via = Via::Session { csrf: r.get("csrf") };
+    super::actor_from_row(db, sid, &r, via).await
 }
 
 /// Ends one session.

@@ -131,19 +131,6 @@ pub async fn actor(db: &Db, token: &str) -> Result<Option<Actor>> {
     .fetch_optional(db.read())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    if r.get::<i64, _>("disabled") != 0 {
-        return Ok(None);
-    }
-    let user_id: i64 = r.get("user_id");
-    Ok(Some(Actor {
-        subdistrict_id: sid,
-        user_id,
-        username: r.get("username"),
-        display_name: r.get("display_name"),
-        person_id: opt_i64(&r, "person_id"),
-        grants: crate::access::store::grants_of(db, sid, user_id).await?,
-        via: Via::Token {
-            token_id: r.get("id"),
-        },
-    }))
+    let via = Via::Token { token_id: r.get("id") };
+    super::actor_from_row(db, sid, &r, via).await
 }

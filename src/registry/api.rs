@@ -50,7 +50,10 @@ pub fn format_of(s: Option<&str>) -> Result<FileFormat> {
 pub fn download(bytes: Vec<u8>, format: FileFormat, file_name: &str) -> Response {
     let mut r = bytes.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.mime()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.mime()),
+    );
     if let Ok(v) = HeaderValue::from_str(&export::disposition(file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -137,7 +140,12 @@ async fn import_file(
 ) -> Result<Response> {
     let body = match Bytes::from_request(req, &st).await {
         Ok(b) => b,
-        Err(rej) => return Err(crate::web::errors::map_rejection(rej.status(), &rej.body_text())),
+        Err(rej) => {
+            return Err(crate::web::errors::map_rejection(
+                rej.status(),
+                &rej.body_text(),
+            ))
+        }
     };
     let node_id = q.node_id.unwrap_or(actor.subdistrict_id);
     let dry_run = truthy(q.dry_run.as_deref(), false)?;
@@ -169,7 +177,16 @@ async fn import_file(
         )
             .into_response());
     }
-    let r = import::run_bytes(&st.db, &st.seal, &actor, node.id, upload, dry_run, Hook::NONE).await?;
+    let r = import::run_bytes(
+        &st.db,
+        &st.seal,
+        &actor,
+        node.id,
+        upload,
+        dry_run,
+        Hook::NONE,
+    )
+    .await?;
     Ok(report_response(&r, lang))
 }
 

@@ -44,7 +44,8 @@ pub fn to_xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     for (c, h) in format::header_row().iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold).map_err(x)?;
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(x)?;
         let width = match format::COLUMNS[c] {
             format::Column::IdNumber => 21.0,
             format::Column::Address | format::Column::Community | format::Column::Building => 18.0,
@@ -122,10 +123,11 @@ fn remember(people: &mut HashMap<i64, Opened>, seal: &Seal, r: &sqlx::any::AnyRo
 pub async fn rows(db: &Db, seal: &Seal, sid: i64, node: &Node) -> Result<Vec<OutRow>> {
     let like = format!("{}%", node.path);
     let mut nodes: HashMap<i64, NodeInfo> = HashMap::new();
-    for r in sqlx::query("SELECT id, parent_id, kind, track, name FROM nodes WHERE subdistrict_id = $1")
-        .bind(sid)
-        .fetch_all(db.read())
-        .await?
+    for r in
+        sqlx::query("SELECT id, parent_id, kind, track, name FROM nodes WHERE subdistrict_id = $1")
+            .bind(sid)
+            .fetch_all(db.read())
+            .await?
     {
         nodes.insert(
             r.get("id"),
@@ -141,7 +143,8 @@ pub async fn rows(db: &Db, seal: &Seal, sid: i64, node: &Node) -> Result<Vec<Out
             },
         );
     }
-    let person_cols = "p.id AS pid, p.name AS pname, p.gender, p.phone_sealed, p.id_sealed, p.address_sealed";
+    let person_cols =
+        "p.id AS pid, p.name AS pname, p.gender, p.phone_sealed, p.id_sealed, p.address_sealed";
     let mut people: HashMap<i64, Opened> = HashMap::new();
     // Members by room, then households.
     let mut members: HashMap<i64, Vec<(String, Relation, i64)>> = HashMap::new();
@@ -197,7 +200,11 @@ pub async fn rows(db: &Db, seal: &Seal, sid: i64, node: &Node) -> Result<Vec<Out
         .into_iter()
         .collect();
     for chunk in missing.chunks(500) {
-        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         for r in sqlx::query(&format!(
             "SELECT {person_cols} FROM persons p WHERE p.subdistrict_id = $1 AND p.id IN ({list})"
         ))
@@ -275,7 +282,9 @@ pub async fn rows(db: &Db, seal: &Seal, sid: i64, node: &Node) -> Result<Vec<Out
         let mut listed = std::collections::HashSet::new();
         if let Some(ms) = members.get(&room_id) {
             let mut ms = ms.clone();
-            ms.sort_by_key(|(label, rel, pid)| (label.clone(), *rel != Relation::Head, rel.as_str(), *pid));
+            ms.sort_by_key(|(label, rel, pid)| {
+                (label.clone(), *rel != Relation::Head, rel.as_str(), *pid)
+            });
             for (label, rel, pid) in ms {
                 listed.insert(pid);
                 rows_here.push(person_row(pid, label, Some(rel)));
@@ -296,7 +305,9 @@ pub async fn rows(db: &Db, seal: &Seal, sid: i64, node: &Node) -> Result<Vec<Out
             out.push((key, 0, base.room.clone(), i.min(255) as u8, row));
         }
     }
-    out.sort_by(|a, b| (&a.0, a.1, natural(&a.2), &a.2, a.3).cmp(&(&b.0, b.1, natural(&b.2), &b.2, b.3)));
+    out.sort_by(|a, b| {
+        (&a.0, a.1, natural(&a.2), &a.2, a.3).cmp(&(&b.0, b.1, natural(&b.2), &b.2, b.3))
+    });
     Ok(out.into_iter().map(|(.., r)| r).collect())
 }
 
@@ -316,7 +327,11 @@ pub async fn export(
 ) -> Result<(Vec<u8>, String)> {
     let sid = actor.subdistrict_id;
     let node = crate::tree::store::node(db, sid, node_id).await?;
-    if !access::allows(actor, Action::ExportRegistry, Target::Node { path: &node.path }) {
+    if !access::allows(
+        actor,
+        Action::ExportRegistry,
+        Target::Node { path: &node.path },
+    ) {
         return Err(Error::Forbidden);
     }
     let rows = rows(db, seal, sid, &node).await?;
@@ -345,7 +360,13 @@ pub async fn export(
 pub fn disposition(file_name: &str) -> String {
     let ascii: String = file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = url::form_urlencoded::byte_serialize(file_name.as_bytes())
         .collect::<String>()
@@ -355,7 +376,10 @@ pub fn disposition(file_name: &str) -> String {
 
 /// The error for an unknown `format` value.
 pub fn bad_format() -> Error {
-    Error::field("format", Text::new("格式应为 csv 或 xlsx", "format is csv or xlsx"))
+    Error::field(
+        "format",
+        Text::new("格式应为 csv 或 xlsx", "format is csv or xlsx"),
+    )
 }
 
 #[cfg(test)]
@@ -384,7 +408,9 @@ mod tests {
 
     #[test]
     fn csv_starts_with_a_bom() {
-        assert!(template(FileFormat::Csv).unwrap().starts_with(b"\xEF\xBB\xBF"));
+        assert!(template(FileFormat::Csv)
+            .unwrap()
+            .starts_with(b"\xEF\xBB\xBF"));
     }
 
     #[test]

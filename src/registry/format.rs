@@ -57,7 +57,12 @@ pub const COLUMNS: [Column; 20] = [
 ];
 
 /// Columns that every sheet must have.
-pub const REQUIRED: [Column; 4] = [Column::Community, Column::Grid, Column::Building, Column::Room];
+pub const REQUIRED: [Column; 4] = [
+    Column::Community,
+    Column::Grid,
+    Column::Building,
+    Column::Room,
+];
 
 /// The columns describing a person: a row with all of them empty is a room without resident.
 const PERSON_COLUMNS: [Column; 7] = [
@@ -153,7 +158,11 @@ impl Column {
     /// The column a header cell names: the zh header or the English key, trimmed,
     /// ignoring case, a trailing `(m²)` and a leading `*` (required marks).
     pub fn from_header(h: &str) -> Option<Column> {
-        let mut s = h.trim().trim_start_matches('\u{feff}').trim_start_matches('*').trim();
+        let mut s = h
+            .trim()
+            .trim_start_matches('\u{feff}')
+            .trim_start_matches('*')
+            .trim();
         for suffix in ["(m²)", "(㎡)", "(m²)", "(㎡)", "(m2)", "(m2)"] {
             s = s.strip_suffix(suffix).unwrap_or(s).trim();
         }
@@ -221,7 +230,11 @@ impl Header {
                     c,
                     Text::owned(
                         format!("缺少“{}”列(表头可用中文或英文名 {})", c.header(), c.key()),
-                        format!("the column “{}” ({}) is missing from the header", c.key(), c.header()),
+                        format!(
+                            "the column “{}” ({}) is missing from the header",
+                            c.key(),
+                            c.header()
+                        ),
                     ),
                 ));
             }
@@ -341,7 +354,11 @@ pub struct Row {
 impl Row {
     /// The names from the community down to the node holding the room.
     pub fn chain(&self) -> Vec<&str> {
-        let mut c = vec![self.community.as_str(), self.grid.as_str(), self.building.as_str()];
+        let mut c = vec![
+            self.community.as_str(),
+            self.grid.as_str(),
+            self.building.as_str(),
+        ];
         if let Some(u) = &self.unit {
             c.push(u);
         }
@@ -350,7 +367,12 @@ impl Row {
 }
 
 /// The column holding each level of [`Row::chain`].
-pub const CHAIN_COLUMNS: [Column; 4] = [Column::Community, Column::Grid, Column::Building, Column::Unit];
+pub const CHAIN_COLUMNS: [Column; 4] = [
+    Column::Community,
+    Column::Grid,
+    Column::Building,
+    Column::Unit,
+];
 
 fn name_cell(
     errors: &mut Vec<CellError>,
@@ -363,7 +385,10 @@ fn name_cell(
         if required {
             errors.push(CellError::new(
                 c,
-                Text::owned(format!("请填写“{}”", c.header()), format!("{} is required", c.key())),
+                Text::owned(
+                    format!("请填写“{}”", c.header()),
+                    format!("{} is required", c.key()),
+                ),
             ));
         }
         return None;
@@ -411,9 +436,21 @@ pub const FLOORS: std::ops::RangeInclusive<i64> = -10..=200;
 pub fn parse_row<S: AsRef<str>>(h: &Header, cells: &[S]) -> Result<Row, Vec<CellError>> {
     let mut errors = Vec::new();
     let get = |c| h.get(cells, c);
-    let community = name_cell(&mut errors, Column::Community, get(Column::Community), 100, true);
+    let community = name_cell(
+        &mut errors,
+        Column::Community,
+        get(Column::Community),
+        100,
+        true,
+    );
     let grid = name_cell(&mut errors, Column::Grid, get(Column::Grid), 100, true);
-    let building = name_cell(&mut errors, Column::Building, get(Column::Building), 100, true);
+    let building = name_cell(
+        &mut errors,
+        Column::Building,
+        get(Column::Building),
+        100,
+        true,
+    );
     let unit = name_cell(&mut errors, Column::Unit, get(Column::Unit), 100, false);
     let room = name_cell(&mut errors, Column::Room, get(Column::Room), 32, true);
     let track = match get(Column::Track) {
@@ -423,7 +460,10 @@ pub fn parse_row<S: AsRef<str>>(h: &Header, cells: &[S]) -> Result<Row, Vec<Cell
             None => {
                 errors.push(CellError::new(
                     Column::Track,
-                    Text::new("轨道应为“城市”或“农村”", "track is urban (城市) or rural (农村)"),
+                    Text::new(
+                        "轨道应为“城市”或“农村”",
+                        "track is urban (城市) or rural (农村)",
+                    ),
                 ));
                 None
             }
@@ -431,18 +471,29 @@ pub fn parse_row<S: AsRef<str>>(h: &Header, cells: &[S]) -> Result<Row, Vec<Cell
     };
     let floor = match get(Column::Floor) {
         "" => None,
-        f => match f.trim_end_matches(['层', '楼', 'F', 'f']).trim().parse::<i64>() {
+        f => match f
+            .trim_end_matches(['层', '楼', 'F', 'f'])
+            .trim()
+            .parse::<i64>()
+        {
             Ok(n) if FLOORS.contains(&n) => Some(n),
             _ => {
                 errors.push(CellError::new(
                     Column::Floor,
-                    Text::new("楼层应为-10到200之间的整数", "floor is a whole number from -10 to 200"),
+                    Text::new(
+                        "楼层应为-10到200之间的整数",
+                        "floor is a whole number from -10 to 200",
+                    ),
                 ));
                 None
             }
         },
     };
-    let registered_area = area_cell(&mut errors, Column::RegisteredArea, get(Column::RegisteredArea));
+    let registered_area = area_cell(
+        &mut errors,
+        Column::RegisteredArea,
+        get(Column::RegisteredArea),
+    );
     let surveyed_area = area_cell(&mut errors, Column::SurveyedArea, get(Column::SurveyedArea));
     let contract_area = area_cell(&mut errors, Column::ContractArea, get(Column::ContractArea));
     let developer_unsold = match parse_yes_no(get(Column::DeveloperUnsold)) {
@@ -450,19 +501,37 @@ pub fn parse_row<S: AsRef<str>>(h: &Header, cells: &[S]) -> Result<Row, Vec<Cell
         Err(()) => {
             errors.push(CellError::new(
                 Column::DeveloperUnsold,
-                Text::new("开发商未售应填“是”或“否”", "developer unsold is 是 (yes) or 否 (no)"),
+                Text::new(
+                    "开发商未售应填“是”或“否”",
+                    "developer unsold is 是 (yes) or 否 (no)",
+                ),
             ));
             None
         }
     };
-    let developer = name_cell(&mut errors, Column::Developer, get(Column::Developer), 100, false);
+    let developer = name_cell(
+        &mut errors,
+        Column::Developer,
+        get(Column::Developer),
+        100,
+        false,
+    );
     if developer_unsold == Some(true) && developer.is_none() && get(Column::Developer).is_empty() {
         errors.push(CellError::new(
             Column::Developer,
-            Text::new("开发商未售的房屋须填写开发商名称", "name the developer of an unsold room"),
+            Text::new(
+                "开发商未售的房屋须填写开发商名称",
+                "name the developer of an unsold room",
+            ),
         ));
     }
-    let household_cell = name_cell(&mut errors, Column::Household, get(Column::Household), 50, false);
+    let household_cell = name_cell(
+        &mut errors,
+        Column::Household,
+        get(Column::Household),
+        50,
+        false,
+    );
 
     // The person, when any person column is filled.
     let has_person = PERSON_COLUMNS.iter().any(|&c| !get(c).is_empty());
@@ -560,7 +629,11 @@ pub fn parse_row<S: AsRef<str>>(h: &Header, cells: &[S]) -> Result<Row, Vec<Cell
         surveyed_area,
         contract_area,
         developer_unsold,
-        developer: if developer_unsold == Some(true) { developer } else { None },
+        developer: if developer_unsold == Some(true) {
+            developer
+        } else {
+            None
+        },
         resident,
     })
 }
@@ -633,8 +706,14 @@ impl OutRow {
                 Column::IdNumber => self.id_number.clone(),
                 Column::Phone => self.phone.clone(),
                 Column::Address => self.address.clone(),
-                Column::Relation => self.relation.map(|r| r.zh().to_string()).unwrap_or_default(),
-                Column::Owner => self.owner.map(|o| yes_no(o).to_string()).unwrap_or_default(),
+                Column::Relation => self
+                    .relation
+                    .map(|r| r.zh().to_string())
+                    .unwrap_or_default(),
+                Column::Owner => self
+                    .owner
+                    .map(|o| yes_no(o).to_string())
+                    .unwrap_or_default(),
             })
             .collect()
     }
@@ -725,11 +804,20 @@ mod tests {
         for c in COLUMNS {
             assert_eq!(Column::from_header(c.header()), Some(c));
             assert_eq!(Column::from_header(c.key()), Some(c));
-            assert_eq!(Column::from_header(&format!(" {} ", c.key().to_uppercase())), Some(c));
+            assert_eq!(
+                Column::from_header(&format!(" {} ", c.key().to_uppercase())),
+                Some(c)
+            );
             assert_eq!(Column::from_header(&format!("*{}", c.header())), Some(c));
         }
-        assert_eq!(Column::from_header("登记面积(m²)"), Some(Column::RegisteredArea));
-        assert_eq!(Column::from_header("\u{feff}社区/村"), Some(Column::Community));
+        assert_eq!(
+            Column::from_header("登记面积(m²)"),
+            Some(Column::RegisteredArea)
+        );
+        assert_eq!(
+            Column::from_header("\u{feff}社区/村"),
+            Some(Column::Community)
+        );
         assert_eq!(Column::from_header("备注"), None);
     }
 
@@ -748,7 +836,8 @@ mod tests {
     fn header_without_required_columns_or_with_duplicates_is_refused() {
         let e = Header::parse(&["社区/村", "网格"]).unwrap_err();
         assert_eq!(columns_of(&e), vec![Column::Building, Column::Room]);
-        let e = Header::parse(&["社区/村", "community", "网格", "楼栋/村民小组", "室号"]).unwrap_err();
+        let e =
+            Header::parse(&["社区/村", "community", "网格", "楼栋/村民小组", "室号"]).unwrap_err();
         assert_eq!(columns_of(&e), vec![Column::Community]);
     }
 
@@ -758,7 +847,10 @@ mod tests {
         assert_eq!(r.community, "章浜居民区");
         assert_eq!(r.track, Some(Track::Urban));
         assert_eq!(r.chain(), vec!["章浜居民区", "一网格", "311号"]);
-        assert_eq!(r.household, "502", "the household label defaults to the room");
+        assert_eq!(
+            r.household, "502",
+            "the household label defaults to the room"
+        );
         assert!(r.resident.is_none());
         assert_eq!(r.developer_unsold, None);
     }
@@ -806,7 +898,12 @@ mod tests {
         let e = errors_of(&[(Column::Track, "城市")]);
         assert_eq!(
             columns_of(&e),
-            vec![Column::Community, Column::Grid, Column::Building, Column::Room]
+            vec![
+                Column::Community,
+                Column::Grid,
+                Column::Building,
+                Column::Room
+            ]
         );
     }
 
@@ -874,7 +971,11 @@ mod tests {
         let mut p = base();
         p.push((Column::DeveloperUnsold, "是"));
         assert_eq!(columns_of(&errors_of(&p)), vec![Column::Developer]);
-        p.extend([(Column::Developer, "开发商甲"), (Column::Name, "张三"), (Column::Owner, "是")]);
+        p.extend([
+            (Column::Developer, "开发商甲"),
+            (Column::Name, "张三"),
+            (Column::Owner, "是"),
+        ]);
         assert_eq!(columns_of(&errors_of(&p)), vec![Column::Owner]);
         // A developer named on a sold room is not kept.
         let mut p = base();
@@ -893,7 +994,13 @@ mod tests {
             (Column::Owner, "也许"),
         ]);
         let cols = columns_of(&errors_of(&p));
-        for c in [Column::Name, Column::IdNumber, Column::Phone, Column::Relation, Column::Owner] {
+        for c in [
+            Column::Name,
+            Column::IdNumber,
+            Column::Phone,
+            Column::Relation,
+            Column::Owner,
+        ] {
             assert!(cols.contains(&c), "{c:?} in {cols:?}");
         }
         // Gender contradicting the ID number.
@@ -928,7 +1035,10 @@ mod tests {
         let mut p = base();
         p[3] = (Column::Building, long.as_str());
         p[4] = (Column::Room, "5/02");
-        assert_eq!(columns_of(&errors_of(&p)), vec![Column::Building, Column::Room]);
+        assert_eq!(
+            columns_of(&errors_of(&p)),
+            vec![Column::Building, Column::Room]
+        );
         let long_room = "1".repeat(33);
         let mut p = base();
         p[4] = (Column::Room, long_room.as_str());

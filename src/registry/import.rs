@@ -126,17 +126,26 @@ fn read_csv(bytes: &[u8]) -> Result<Table> {
             ))
         })?;
         // The line the record starts on: skip the blank lines before it.
-        let mut start = rec.position().map(|p| p.byte() as usize).unwrap_or(counted_to);
+        let mut start = rec
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(counted_to);
         while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
             start += 1;
         }
         if start > counted_to {
-            newlines += text.as_bytes()[counted_to..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            newlines += text.as_bytes()[counted_to..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
             counted_to = start;
         }
         let line = newlines + 1;
         out.push((line - extra_lines, rec.iter().map(str::to_string).collect()));
-        extra_lines += rec.iter().map(|f| f.matches('\n').count() as u64).sum::<u64>();
+        extra_lines += rec
+            .iter()
+            .map(|f| f.matches('\n').count() as u64)
+            .sum::<u64>();
     }
     Ok(out)
 }
@@ -169,10 +178,13 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table> {
     let bad = |e: String| {
         Error::BadRequest(Text::owned(
             format!("无法读取工作簿:{e}。请另存为XLSX或UTF-8 CSV后再上传。"),
-            format!("the workbook cannot be read: {e}. Save as XLSX or UTF-8 CSV and upload again."),
+            format!(
+                "the workbook cannot be read: {e}. Save as XLSX or UTF-8 CSV and upload again."
+            ),
         ))
     };
-    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
     let range = match wb.worksheet_range_at(0) {
         Some(r) => r.map_err(|e| bad(e.to_string()))?,
         None => return Ok(Vec::new()),
@@ -236,14 +248,23 @@ impl Counts {
             (Text::new("新村", "new villages"), self.villages),
             (Text::new("新网格", "new grids"), self.grids),
             (Text::new("新楼栋", "new buildings"), self.buildings),
-            (Text::new("新村民小组", "new village groups"), self.village_groups),
+            (
+                Text::new("新村民小组", "new village groups"),
+                self.village_groups,
+            ),
             (Text::new("新单元", "new units"), self.units),
             (Text::new("新房屋", "new rooms"), self.rooms),
             (Text::new("更新的房屋", "rooms updated"), self.rooms_updated),
             (Text::new("新人员", "new persons"), self.persons),
-            (Text::new("已登记的人员", "persons already registered"), self.persons_reused),
+            (
+                Text::new("已登记的人员", "persons already registered"),
+                self.persons_reused,
+            ),
             (Text::new("新户", "new households"), self.households),
-            (Text::new("新增户成员", "new household members"), self.members),
+            (
+                Text::new("新增户成员", "new household members"),
+                self.members,
+            ),
             (Text::new("新增产权人", "new owners"), self.owners),
             (Text::new("新开发商", "new developers"), self.developers),
         ]
@@ -345,10 +366,12 @@ struct Existing {
 async fn load(conn: &mut AnyConnection, sid: i64, target: &Node) -> Result<Existing> {
     let like = format!("{}%", target.path);
     let mut ex = Existing::default();
-    for r in sqlx::query("SELECT id, parent_id, kind, track, name, path, depth FROM nodes WHERE subdistrict_id = $1")
-        .bind(sid)
-        .fetch_all(&mut *conn)
-        .await?
+    for r in sqlx::query(
+        "SELECT id, parent_id, kind, track, name, path, depth FROM nodes WHERE subdistrict_id = $1",
+    )
+    .bind(sid)
+    .fetch_all(&mut *conn)
+    .await?
     {
         let Some(parent) = opt_i64(&r, "parent_id") else {
             continue;
@@ -458,10 +481,11 @@ async fn load(conn: &mut AnyConnection, sid: i64, target: &Node) -> Result<Exist
             ex.owner_names.insert((room, name), pid);
         }
     }
-    for r in sqlx::query("SELECT id, name FROM orgs WHERE subdistrict_id = $1 AND kind = 'developer'")
-        .bind(sid)
-        .fetch_all(&mut *conn)
-        .await?
+    for r in
+        sqlx::query("SELECT id, name FROM orgs WHERE subdistrict_id = $1 AND kind = 'developer'")
+            .bind(sid)
+            .fetch_all(&mut *conn)
+            .await?
     {
         ex.developers.insert(r.get("name"), r.get("id"));
     }
@@ -553,7 +577,11 @@ fn child(
             return Ok(n.clone());
         }
         return Err(Text::owned(
-            format!("“{name}”已登记为{},不能作为{}", kind_text(n.kind).zh, kind_text(want).zh),
+            format!(
+                "“{name}”已登记为{},不能作为{}",
+                kind_text(n.kind).zh,
+                kind_text(want).zh
+            ),
             format!(
                 "“{name}” is registered as a {}, not a {}",
                 kind_text(n.kind).en,
@@ -617,7 +645,10 @@ pub fn parse_table(table: &Table) -> Parsed {
             rows: Vec::new(),
             header_errors: vec![CellError {
                 column: None,
-                message: Text::new("文件是空的:第一行应为表头", "the file is empty: the first row is the header"),
+                message: Text::new(
+                    "文件是空的:第一行应为表头",
+                    "the file is empty: the first row is the header",
+                ),
             }],
             ignored: Vec::new(),
         };
@@ -631,7 +662,9 @@ pub fn parse_table(table: &Table) -> Parsed {
         },
         Ok(h) => Parsed {
             header_row: *header_row,
-            rows: it.map(|(n, cells)| (*n, format::parse_row(&h, cells))).collect(),
+            rows: it
+                .map(|(n, cells)| (*n, format::parse_row(&h, cells)))
+                .collect(),
             header_errors: Vec::new(),
             ignored: h.ignored.clone(),
         },
@@ -672,7 +705,12 @@ fn build_plan(
                     *n,
                     Column::Track,
                     Text::owned(
-                        format!("“{}”在第{first}行的轨道是{},此处是{}", r.community, track_name(*t0).zh, track_name(t).zh),
+                        format!(
+                            "“{}”在第{first}行的轨道是{},此处是{}",
+                            r.community,
+                            track_name(*t0).zh,
+                            track_name(t).zh
+                        ),
                         format!(
                             "“{}” is {} on row {first} but {} here",
                             r.community,
@@ -732,7 +770,14 @@ fn build_plan(
         let l1 = match stored {
             Some(node) => {
                 if !matches!(node.kind, NodeKind::Community | NodeKind::Village) {
-                    plan.err(n, Column::Community, Text::new("该名称已被其他类型的节点使用", "this name belongs to another kind of node"));
+                    plan.err(
+                        n,
+                        Column::Community,
+                        Text::new(
+                            "该名称已被其他类型的节点使用",
+                            "this name belongs to another kind of node",
+                        ),
+                    );
                     continue;
                 }
                 let stored_track = node.kind.own_track().unwrap_or(Track::Urban);
@@ -742,7 +787,12 @@ fn build_plan(
                             n,
                             Column::Track,
                             Text::owned(
-                                format!("“{}”已登记为{},轨道应为“{}”", r.community, node.kind.label().zh, track_name(stored_track).zh),
+                                format!(
+                                    "“{}”已登记为{},轨道应为“{}”",
+                                    r.community,
+                                    node.kind.label().zh,
+                                    track_name(stored_track).zh
+                                ),
                                 format!(
                                     "“{}” is registered as a {}: its track is {}",
                                     r.community,
@@ -763,7 +813,10 @@ fn build_plan(
                         Column::Track,
                         Text::owned(
                             format!("新的社区/村“{}”须填写轨道(城市或农村)", r.community),
-                            format!("the new community/village “{}” needs a track (urban or rural)", r.community),
+                            format!(
+                                "the new community/village “{}” needs a track (urban or rural)",
+                                r.community
+                            ),
                         ),
                     );
                     continue;
@@ -781,7 +834,14 @@ fn build_plan(
                 }
             }
         };
-        let l2 = match child(&mut ex, &mut plan, &l1, &r.grid, NodeKind::Grid, &[NodeKind::Grid]) {
+        let l2 = match child(
+            &mut ex,
+            &mut plan,
+            &l1,
+            &r.grid,
+            NodeKind::Grid,
+            &[NodeKind::Grid],
+        ) {
             Ok(node) => node,
             Err(t) => {
                 plan.err(n, Column::Grid, t);
@@ -811,7 +871,14 @@ fn build_plan(
         };
         let holder = match &r.unit {
             None => l3,
-            Some(u) => match child(&mut ex, &mut plan, &l3, u, NodeKind::Unit, &[NodeKind::Unit]) {
+            Some(u) => match child(
+                &mut ex,
+                &mut plan,
+                &l3,
+                u,
+                NodeKind::Unit,
+                &[NodeKind::Unit],
+            ) {
                 Ok(node) => node,
                 Err(t) => {
                     plan.err(n, Column::Unit, t);
@@ -917,7 +984,8 @@ fn build_plan(
             } else {
                 let h = next_id();
                 plan.households.insert(hkey, h);
-                plan.new_households.push((h, holder.id, room_id, r.household.clone()));
+                plan.new_households
+                    .push((h, holder.id, room_id, r.household.clone()));
                 plan.counts.households += 1;
                 (h, true)
             }
@@ -946,7 +1014,10 @@ fn build_plan(
                             Column::IdNumber,
                             Text::owned(
                                 format!("该身份证号已登记在另一姓名({})下", mask::name(name)),
-                                format!("this ID number is registered under another name ({})", mask::name(name)),
+                                format!(
+                                    "this ID number is registered under another name ({})",
+                                    mask::name(name)
+                                ),
                             ),
                         );
                         continue;
@@ -972,7 +1043,10 @@ fn build_plan(
                 };
                 let scope_key = (scope.0, scope.1, p.name.clone());
                 let in_file = match &p.phone {
-                    Some(ph) => plan.by_name_phone.get(&(p.name.clone(), ph.clone())).copied(),
+                    Some(ph) => plan
+                        .by_name_phone
+                        .get(&(p.name.clone(), ph.clone()))
+                        .copied(),
                     None => None,
                 }
                 .or_else(|| plan.by_scope_name.get(&scope_key).copied());
@@ -1013,8 +1087,14 @@ fn build_plan(
                 if let Some((other, row)) = other.filter(|(o, _)| *o != pid) {
                     let _ = other;
                     let (zh, en) = match row {
-                        Some(row) => (format!("该户已有户主(第{row}行)"), format!("the household has a head already (row {row})")),
-                        None => ("该户已登记了另一位户主".to_string(), "another head of this household is registered".to_string()),
+                        Some(row) => (
+                            format!("该户已有户主(第{row}行)"),
+                            format!("the household has a head already (row {row})"),
+                        ),
+                        None => (
+                            "该户已登记了另一位户主".to_string(),
+                            "another head of this household is registered".to_string(),
+                        ),
                     };
                     plan.err(n, Column::Relation, Text::owned(zh, en));
                     continue;
@@ -1044,7 +1124,10 @@ fn build_plan(
                 }
             }
         }
-        if res.owner && !ex.owners.contains(&(room_id, pid, 0)) && plan.owners.insert((room_id, pid)) {
+        if res.owner
+            && !ex.owners.contains(&(room_id, pid, 0))
+            && plan.owners.insert((room_id, pid))
+        {
             plan.new_owners.push((room_id, pid));
             plan.counts.owners += 1;
         }
@@ -1111,15 +1194,28 @@ pub async fn target(db: &Db, actor: &Actor, node_id: i64) -> Result<Node> {
     let node = crate::tree::store::node(db, actor.subdistrict_id, node_id)
         .await
         .map_err(|e| match e {
-            Error::NotFound => Error::field("node_id", Text::new("导入的目标节点不存在", "the target node does not exist")),
+            Error::NotFound => Error::field(
+                "node_id",
+                Text::new("导入的目标节点不存在", "the target node does not exist"),
+            ),
             e => e,
         })?;
-    if !access::allows(actor, Action::EditRegistry, Target::Node { path: &node.path }) {
+    if !access::allows(
+        actor,
+        Action::EditRegistry,
+        Target::Node { path: &node.path },
+    ) {
         return Err(Error::Forbidden);
     }
     if !matches!(
         node.kind,
-        NodeKind::Subdistrict | NodeKind::Community | NodeKind::Village | NodeKind::Grid | NodeKind::Building | NodeKind::VillageGroup | NodeKind::Unit
+        NodeKind::Subdistrict
+            | NodeKind::Community
+            | NodeKind::Village
+            | NodeKind::Grid
+            | NodeKind::Building
+            | NodeKind::VillageGroup
+            | NodeKind::Unit
     ) {
         return Err(Error::Forbidden);
     }
@@ -1182,9 +1278,15 @@ pub async fn run(
     }
     let mut tx = db.begin().await?;
     let ex = load(&mut tx, sid, &node).await?;
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry import loaded");
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "registry import loaded"
+    );
     let plan = build_plan(seal, &root, &chain, &node.name, ex, &parsed, hook);
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "registry import planned");
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "registry import planned"
+    );
     if !plan.errors.is_empty() {
         tx.rollback().await?;
         return Ok(finish(&plan, false));
@@ -1246,9 +1348,22 @@ async fn write(
             orgs.insert(name, org.id);
         }
     }
-    let mut ins = Batch::new(dialect,
+    let mut ins = Batch::new(
+        dialect,
         "nodes",
-        &["subdistrict_id", "id", "parent_id", "kind", "track", "name", "code", "path", "depth", "sort_key", "created_at"],
+        &[
+            "subdistrict_id",
+            "id",
+            "parent_id",
+            "kind",
+            "track",
+            "name",
+            "code",
+            "path",
+            "depth",
+            "sort_key",
+            "created_at",
+        ],
     );
     for n in &plan.new_nodes {
         ins.push(
@@ -1271,10 +1386,26 @@ async fn write(
         tick(1);
     }
     ins.finish(tx).await?;
-    tracing::debug!(step = 1, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Batch::new(dialect,
+    tracing::debug!(
+        step = 1,
+        ms = t0.elapsed().as_millis() as u64,
+        "registry import write"
+    );
+    let mut ins = Batch::new(
+        dialect,
         "rooms",
-        &["subdistrict_id", "id", "node_id", "number", "floor", "registered_area", "surveyed_area", "contract_area", "developer_unsold", "created_at"],
+        &[
+            "subdistrict_id",
+            "id",
+            "node_id",
+            "number",
+            "floor",
+            "registered_area",
+            "surveyed_area",
+            "contract_area",
+            "developer_unsold",
+            "created_at",
+        ],
     );
     for r in &plan.rooms {
         match r.stored {
@@ -1316,54 +1447,103 @@ async fn write(
         tick(1);
     }
     ins.finish(tx).await?;
-    tracing::debug!(step = 2, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Batch::new(dialect,"persons", &PERSON_COLUMNS);
+    tracing::debug!(
+        step = 2,
+        ms = t0.elapsed().as_millis() as u64,
+        "registry import write"
+    );
+    let mut ins = Batch::new(dialect, "persons", &PERSON_COLUMNS);
     for (id, p) in &plan.new_persons {
         let sealed = seal_person(seal, p);
         ins.push(tx, person_cells(sid, *id, p, sealed, now)).await?;
         tick(1);
     }
     ins.finish(tx).await?;
-    tracing::debug!(step = 3, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Batch::new(dialect,
+    tracing::debug!(
+        step = 3,
+        ms = t0.elapsed().as_millis() as u64,
+        "registry import write"
+    );
+    let mut ins = Batch::new(
+        dialect,
         "households",
-        &["subdistrict_id", "id", "node_id", "room_id", "label", "created_at"],
+        &[
+            "subdistrict_id",
+            "id",
+            "node_id",
+            "room_id",
+            "label",
+            "created_at",
+        ],
     );
     for (id, node_id, room_id, label) in &plan.new_households {
         ins.push(
             tx,
-            vec![sid.into(), (*id).into(), (*node_id).into(), (*room_id).into(), label.clone().into(), now.into()],
+            vec![
+                sid.into(),
+                (*id).into(),
+                (*node_id).into(),
+                (*room_id).into(),
+                label.clone().into(),
+                now.into(),
+            ],
         )
         .await?;
         tick(1);
     }
     ins.finish(tx).await?;
-    tracing::debug!(step = 4, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Batch::new(dialect,
+    tracing::debug!(
+        step = 4,
+        ms = t0.elapsed().as_millis() as u64,
+        "registry import write"
+    );
+    let mut ins = Batch::new(
+        dialect,
         "household_members",
         &["subdistrict_id", "household_id", "person_id", "relation"],
     );
     for (h, p, rel) in &plan.new_members {
-        ins.push(tx, vec![sid.into(), (*h).into(), (*p).into(), rel.as_str().into()])
-            .await?;
+        ins.push(
+            tx,
+            vec![sid.into(), (*h).into(), (*p).into(), rel.as_str().into()],
+        )
+        .await?;
         tick(1);
     }
     ins.finish(tx).await?;
-    tracing::debug!(step = 5, ms = t0.elapsed().as_millis() as u64, "registry import write");
-    let mut ins = Batch::new(dialect,"room_owners", &["subdistrict_id", "room_id", "person_id", "org_id"]);
+    tracing::debug!(
+        step = 5,
+        ms = t0.elapsed().as_millis() as u64,
+        "registry import write"
+    );
+    let mut ins = Batch::new(
+        dialect,
+        "room_owners",
+        &["subdistrict_id", "room_id", "person_id", "org_id"],
+    );
     for (room, p) in &plan.new_owners {
-        ins.push(tx, vec![sid.into(), (*room).into(), (*p).into(), 0i64.into()])
-            .await?;
+        ins.push(
+            tx,
+            vec![sid.into(), (*room).into(), (*p).into(), 0i64.into()],
+        )
+        .await?;
         tick(1);
     }
     for (room, name) in &plan.new_org_owners {
         let org = orgs.get(name.as_str()).copied().unwrap_or(0);
-        ins.push(tx, vec![sid.into(), (*room).into(), 0i64.into(), org.into()])
-            .await?;
+        ins.push(
+            tx,
+            vec![sid.into(), (*room).into(), 0i64.into(), org.into()],
+        )
+        .await?;
         tick(1);
     }
     ins.finish(tx).await?;
-    tracing::debug!(step = 6, ms = t0.elapsed().as_millis() as u64, "registry import write");
+    tracing::debug!(
+        step = 6,
+        ms = t0.elapsed().as_millis() as u64,
+        "registry import write"
+    );
     audit::record(
         tx,
         actor,
@@ -1414,7 +1594,16 @@ pub fn spawn(
     let node_id = node.id;
     tokio::spawn(async move {
         let hook = Hook::job(&state.imports, id);
-        let r = run_bytes(&state.db, &state.seal, &actor, node_id, upload, dry_run, hook).await;
+        let r = run_bytes(
+            &state.db,
+            &state.seal,
+            &actor,
+            node_id,
+            upload,
+            dry_run,
+            hook,
+        )
+        .await;
         let result = r.map_err(|e| {
             if let Error::Internal(err) = &e {
                 tracing::error!(error = format!("{err:#}"), "registry import failed");
@@ -1437,7 +1626,10 @@ mod tests {
 
     #[test]
     fn csv_with_bom_and_quotes_is_read_with_row_numbers() {
-        let t = read_csv("\u{feff}社区/村,室号\n\"A,1\",101\n\n B ,102\n\"x\ny\",103\nC,104\n".as_bytes()).unwrap();
+        let t = read_csv(
+            "\u{feff}社区/村,室号\n\"A,1\",101\n\n B ,102\n\"x\ny\",103\nC,104\n".as_bytes(),
+        )
+        .unwrap();
         assert_eq!(t[0], (1, vec!["社区/村".to_string(), "室号".to_string()]));
         assert_eq!(t[1].1[0], "A,1");
         assert_eq!(t[2].0, 4, "blank lines keep the numbering");
@@ -1472,7 +1664,10 @@ mod tests {
     fn formats_are_recognised_by_name_extension_and_type() {
         assert_eq!(FileFormat::parse("CSV"), Some(FileFormat::Csv));
         assert_eq!(FileFormat::parse("台账.xlsx"), Some(FileFormat::Xlsx));
-        assert_eq!(FileFormat::parse("text/csv; charset=utf-8"), Some(FileFormat::Csv));
+        assert_eq!(
+            FileFormat::parse("text/csv; charset=utf-8"),
+            Some(FileFormat::Csv)
+        );
         assert_eq!(FileFormat::parse(XLSX_MIME), Some(FileFormat::Xlsx));
         assert_eq!(FileFormat::parse("application/json"), None);
     }
@@ -1492,7 +1687,15 @@ mod tests {
     fn the_header_is_the_first_non_blank_row() {
         let t: Table = vec![
             (1, vec!["".into()]),
-            (2, vec!["社区/村".into(), "网格".into(), "楼栋/村民小组".into(), "室号".into()]),
+            (
+                2,
+                vec![
+                    "社区/村".into(),
+                    "网格".into(),
+                    "楼栋/村民小组".into(),
+                    "室号".into(),
+                ],
+            ),
             (3, vec!["A".into(), "G".into(), "B".into(), "1".into()]),
         ];
         let p = parse_table(&t);

@@ -177,7 +177,12 @@ fn bad_form(t: Text) -> Error {
 async fn upload(State(st): State<AppState>, p: Page, req: Request) -> Result<Response> {
     let mut mp = match Multipart::from_request(req, &st).await {
         Ok(m) => m,
-        Err(rej) => return Err(crate::web::errors::map_rejection(rej.status(), &rej.body_text())),
+        Err(rej) => {
+            return Err(crate::web::errors::map_rejection(
+                rej.status(),
+                &rej.body_text(),
+            ))
+        }
     };
     let mut node_id: Option<i64> = None;
     let mut dry_run = false;
@@ -186,7 +191,12 @@ async fn upload(State(st): State<AppState>, p: Page, req: Request) -> Result<Res
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(crate::web::errors::map_rejection(e.status(), &e.body_text())),
+            Err(e) => {
+                return Err(crate::web::errors::map_rejection(
+                    e.status(),
+                    &e.body_text(),
+                ))
+            }
         };
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
@@ -211,9 +221,17 @@ async fn upload(State(st): State<AppState>, p: Page, req: Request) -> Result<Res
         }
     }
     let Some((file_name, ct, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
-        return Err(bad_form(Text::new("请选择要上传的文件", "choose a file to upload")));
+        return Err(bad_form(Text::new(
+            "请选择要上传的文件",
+            "choose a file to upload",
+        )));
     };
-    let node_id = node_id.ok_or_else(|| Error::field("node_id", Text::new("请选择导入到哪里", "choose where to import")))?;
+    let node_id = node_id.ok_or_else(|| {
+        Error::field(
+            "node_id",
+            Text::new("请选择导入到哪里", "choose where to import"),
+        )
+    })?;
     let node = import::target(&st.db, &p.actor, node_id).await?;
     let format = FileFormat::parse(&file_name)
         .or_else(|| ct.as_deref().and_then(FileFormat::parse))
@@ -331,8 +349,10 @@ async fn job_page(State(st): State<AppState>, p: Page, Path(id): Path<String>) -
         resp.headers_mut()
             .insert(header::REFRESH, axum::http::HeaderValue::from_static("2"));
     }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     Ok(resp)
 }
 
@@ -360,7 +380,11 @@ async fn apply(
 
 async fn template(_p: Page, Query(q): Query<FormatQ>) -> Result<Response> {
     let f = format_of(q.format.as_deref())?;
-    Ok(download(export::template(f)?, f, &format!("台账模板.{}", f.ext())))
+    Ok(download(
+        export::template(f)?,
+        f,
+        &format!("台账模板.{}", f.ext()),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -369,7 +393,11 @@ struct ExportQ {
     format: Option<String>,
 }
 
-async fn export_file(State(st): State<AppState>, p: Page, Query(q): Query<ExportQ>) -> Result<Response> {
+async fn export_file(
+    State(st): State<AppState>,
+    p: Page,
+    Query(q): Query<ExportQ>,
+) -> Result<Response> {
     let f = format_of(q.format.as_deref())?;
     let node_id = q.node_id.unwrap_or(p.actor.subdistrict_id);
     let (bytes, name) = export::export(&st.db, &st.seal, &p.actor, node_id, f).await?;

@@ -143,26 +143,20 @@ pub async fn subdistrict(db: &Db, id: i64) -> Result<Subdistrict> {
 }
 
 pub async fn node(db: &Db, sid: i64, id: i64) -> Result<Node> {
-    let row = sqlx::query(&format!(
-        "SELECT {NODE_COLS} FROM nodes WHERE subdistrict_id = $1 AND id = $2"
-    ))
-    .bind(sid)
-    .bind(id)
-    .fetch_optional(db.read())
-    .await?
-    .ok_or(Error::NotFound)?;
-    Ok(node_from(&row))
+    node_with(db.read(), sid, id).await
 }
 
 pub async fn node_in_tx(tx: &mut Tx, sid: i64, id: i64) -> Result<Node> {
-    let row = sqlx::query(&format!(
-        "SELECT {NODE_COLS} FROM nodes WHERE subdistrict_id = $1 AND id = $2"
-    ))
-    .bind(sid)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    node_with(&mut **tx, sid, id).await
+}
+
+async fn node_with<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, sid: i64, id: i64) -> Result<Node> {
+    let row = sqlx::query(&format!("SELECT {NODE_COLS} FROM nodes WHERE subdistrict_id = $1 AND id = $2"))
+        .bind(sid)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok(node_from(&row))
 }
 
@@ -381,16 +375,14 @@ pub struct NewRoom {
     pub developer_unsold: bool,
 }
 
-pub async fn create_room(tx: &mut Tx, sid: i64, node_id: i64, new: &NewRoom) -> Result<Room> {
+/// A new or corrected room's fields, checked all at once.
+fn check_room(new: &NewRoom) -> Result<()> {
     let number = new.number.trim();
     let mut errors = Vec::new();
     if number.is_empty() || number.chars().count() > 32 {
         errors.push(crate::error::FieldError::new(
             "number",
-            Text::new(
-                "请填写室号(不超过32字)",
-                "give a room number of at most 32 characters",
-            ),
+            Text::new("请填写室号(不超过32字)", "give a room number of at most 32 characters"),
         ));
     }
     for (f, v) in [
@@ -398,18 +390,20 @@ pub async fn create_room(tx: &mut Tx, sid: i64, node_id: i64, new: &NewRoom) -> 
         ("surveyed_area", new.surveyed_area),
         ("contract_area", new.contract_area),
     ] {
-        if let Some(v) = v {
-            if !(0..=super::area::MAX).contains(&v) {
-                errors.push(crate::error::FieldError::new(
-                    f,
-                    Text::new("面积超出范围", "the area is out of range"),
-                ));
-            }
+        if v.is_some_and(|v| !(0..=super::area::MAX).contains(&v)) {
+            errors.push(crate::error::FieldError::new(f, Text::new("面积超出范围", "the area is out of range")));
         }
     }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
     }
+}
+
+pub async fn create_room(tx: &mut Tx, sid: i64, node_id: i64, new: &NewRoom) -> Result<Room> {
+    check_room(new)?;
+    let number = new.number.trim();
     let node = node_in_tx(tx, sid, node_id).await.map_err(|e| match e {
         Error::NotFound => Error::field(
             "node_id",
@@ -641,19 +635,8 @@ pub async fn update_room(tx: &mut Tx, sid: i64, id: i64, new: &NewRoom) -> Resul
         .await?
         .ok_or(Error::NotFound)?;
     let before = room_from(&row);
+    check_room(new)?;
     let number = new.number.trim();
-    let mut errors = Vec::new();
-    if number.is_empty() || number.chars().count() > 32 {
-        errors.push(crate::error::FieldError::new("number", Text::new("请填写室号(不超过32字)", "give a room number of at most 32 characters")));
-    }
-    for (f, v) in [("registered_area", new.registered_area), ("surveyed_area", new.surveyed_area), ("contract_area", new.contract_area)] {
-        if v.is_some_and(|v| !(0..=super::area::MAX).contains(&v)) {
-            errors.push(crate::error::FieldError::new(f, Text::new("面积超出范围", "the area is out of range")));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
     let r = sqlx::query(
         "UPDATE rooms SET number = $1, floor = $2, registered_area = $3, surveyed_area = $4, contract_area = $5, developer_unsold = $6 \
          WHERE subdistrict_id = $7 AND id = $8",

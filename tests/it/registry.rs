@@ -36,7 +36,11 @@ async fn post_raw(
     (s, ct, serde_json::from_slice(&b).unwrap_or(Value::Null))
 }
 
-async fn get_raw(app: &TestApp, path: &str, token: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+async fn get_raw(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let req = Request::get(path)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
@@ -44,7 +48,13 @@ async fn get_raw(app: &TestApp, path: &str, token: &str) -> (StatusCode, axum::h
     app.send(req).await
 }
 
-async fn import_csv(app: &TestApp, token: &str, node: i64, dry_run: bool, csv: &str) -> (StatusCode, Value) {
+async fn import_csv(
+    app: &TestApp,
+    token: &str,
+    node: i64,
+    dry_run: bool,
+    csv: &str,
+) -> (StatusCode, Value) {
     let (s, _, v) = post_raw(
         app,
         &format!("/api/v1/registry/import?node_id={node}&dry_run={dry_run}"),
@@ -68,11 +78,23 @@ async fn count(app: &TestApp, sql: &str, sid: i64) -> i64 {
 /// Counts of everything an import writes, in one subdistrict.
 async fn totals(app: &TestApp, sid: i64) -> [i64; 6] {
     let mut out = [0; 6];
-    for (i, t) in ["nodes", "rooms", "persons", "households", "household_members", "room_owners"]
-        .iter()
-        .enumerate()
+    for (i, t) in [
+        "nodes",
+        "rooms",
+        "persons",
+        "households",
+        "household_members",
+        "room_owners",
+    ]
+    .iter()
+    .enumerate()
     {
-        out[i] = count(app, &format!("SELECT COUNT(*) FROM {t} WHERE subdistrict_id = $1"), sid).await;
+        out[i] = count(
+            app,
+            &format!("SELECT COUNT(*) FROM {t} WHERE subdistrict_id = $1"),
+            sid,
+        )
+        .await;
     }
     out
 }
@@ -105,9 +127,13 @@ async fn templates_parse_back_in_both_formats() {
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
         for (q, fmt) in [("csv", FileFormat::Csv), ("xlsx", FileFormat::Xlsx)] {
-            let (s, h, b) = get_raw(&app, &format!("/api/v1/registry/template?format={q}"), &t).await;
+            let (s, h, b) =
+                get_raw(&app, &format!("/api/v1/registry/template?format={q}"), &t).await;
             assert_eq!(s, StatusCode::OK, "{q}");
-            assert!(h[header::CONTENT_DISPOSITION].to_str().unwrap().contains("attachment"));
+            assert!(h[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains("attachment"));
             let (got, table) = read_table(&b, None).unwrap();
             assert_eq!(got, fmt);
             let parsed = parse_table(&table);
@@ -273,14 +299,24 @@ async fn a_dry_run_reports_what_it_would_create_and_writes_nothing() {
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
         let before = totals(&app, f.sid).await;
-        let audit_before = count(&app, "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1", f.sid).await;
+        let audit_before = count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1",
+            f.sid,
+        )
+        .await;
         let (s, v) = import_csv(&app, &t, f.root, true, &good_csv()).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["dry_run"], true);
         assert_eq!(v["counts"]["rooms"], 5);
         assert_eq!(v["counts"]["persons"], 5);
         assert_eq!(totals(&app, f.sid).await, before);
-        let audit_after = count(&app, "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1", f.sid).await;
+        let audit_after = count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1",
+            f.sid,
+        )
+        .await;
         assert_eq!(audit_before, audit_after);
     })
     .await;
@@ -297,7 +333,19 @@ async fn importing_the_same_file_twice_duplicates_nothing() {
         let (s, v) = import_csv(&app, &t, f.root, false, &good_csv()).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let c = &v["counts"];
-        for k in ["communities", "grids", "buildings", "units", "rooms", "rooms_updated", "persons", "households", "members", "owners", "developers"] {
+        for k in [
+            "communities",
+            "grids",
+            "buildings",
+            "units",
+            "rooms",
+            "rooms_updated",
+            "persons",
+            "households",
+            "members",
+            "owners",
+            "developers",
+        ] {
             assert_eq!(c[k], 0, "{k}: {c}");
         }
         assert_eq!(totals(&app, f.sid).await, once);
@@ -327,12 +375,23 @@ async fn export_then_import_round_trips_into_another_subdistrict() {
         let ta = app.token(&a, "admin").await;
         let (s, v) = import_csv(&app, &ta, a.root, false, &good_csv()).await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, h, csv_a) = get_raw(&app, &format!("/api/v1/registry/export?node_id={}&format=csv", a.root), &ta).await;
+        let (s, h, csv_a) = get_raw(
+            &app,
+            &format!("/api/v1/registry/export?node_id={}&format=csv", a.root),
+            &ta,
+        )
+        .await;
         assert_eq!(s, StatusCode::OK);
-        assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+        assert!(h[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
         assert!(csv_a.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
         let text = String::from_utf8(csv_a.clone()).unwrap();
-        assert!(text.contains(&id_number("31011819850505001")), "full ID numbers");
+        assert!(
+            text.contains(&id_number("31011819850505001")),
+            "full ID numbers"
+        );
         assert!(text.contains("13812341234"), "full phone numbers");
         assert!(text.contains("新城置业"));
         // The export is in the audit log with its reason.
@@ -351,16 +410,34 @@ async fn export_then_import_round_trips_into_another_subdistrict() {
         let (s, v) = import_csv(&app, &tb, b.root, false, &text).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["counts"]["rooms"], 5, "{v}");
-        assert_eq!(totals(&app, a.sid).await[1..], totals(&app, b.sid).await[1..]);
-        let (_, _, csv_b) = get_raw(&app, &format!("/api/v1/registry/export?node_id={}&format=csv", b.root), &tb).await;
+        assert_eq!(
+            totals(&app, a.sid).await[1..],
+            totals(&app, b.sid).await[1..]
+        );
+        let (_, _, csv_b) = get_raw(
+            &app,
+            &format!("/api/v1/registry/export?node_id={}&format=csv", b.root),
+            &tb,
+        )
+        .await;
         assert_eq!(data_rows(&csv_a), data_rows(&csv_b));
         // The XLSX export holds the same rows.
-        let (s, h, xlsx) = get_raw(&app, &format!("/api/v1/registry/export?node_id={}&format=xlsx", b.root), &tb).await;
+        let (s, h, xlsx) = get_raw(
+            &app,
+            &format!("/api/v1/registry/export?node_id={}&format=xlsx", b.root),
+            &tb,
+        )
+        .await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(h[header::CONTENT_TYPE], XLSX_MIME);
         assert_eq!(data_rows(&xlsx), data_rows(&csv_a));
         // A subtree export holds only that subtree.
-        let (_, _, part) = get_raw(&app, &format!("/api/v1/registry/export?node_id={}&format=csv", a.village), &ta).await;
+        let (_, _, part) = get_raw(
+            &app,
+            &format!("/api/v1/registry/export?node_id={}&format=csv", a.village),
+            &ta,
+        )
+        .await;
         let rows = data_rows(&part);
         assert!(!rows.is_empty());
         assert!(rows.iter().all(|r| r[0] == "金米村"));
@@ -376,14 +453,22 @@ async fn a_grid_member_can_neither_import_nor_export() {
         for node in [f.grid_a1, f.root] {
             let (s, _) = import_csv(&app, &t, node, true, &good_csv()).await;
             assert_eq!(s, StatusCode::FORBIDDEN, "import at {node}");
-            let (s, _, _) = get_raw(&app, &format!("/api/v1/registry/export?node_id={node}&format=csv"), &t).await;
+            let (s, _, _) = get_raw(
+                &app,
+                &format!("/api/v1/registry/export?node_id={node}&format=csv"),
+                &t,
+            )
+            .await;
             assert_eq!(s, StatusCode::FORBIDDEN, "export at {node}");
         }
         let (_, cookies) = app.browser_login("gm_a1", PASSWORD).await;
         let (s, _, _) = app.browser_get("/registry", &cookies).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _, _) = app
-            .browser_get(&format!("/registry/export?node_id={}&format=csv", f.grid_a1), &cookies)
+            .browser_get(
+                &format!("/registry/export?node_id={}&format=csv", f.grid_a1),
+                &cookies,
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     })
@@ -454,7 +539,8 @@ fn multipart(csrf_free_fields: &[(&str, &str)], file: &[u8]) -> (String, Vec<u8>
     let mut body = Vec::new();
     for (k, v) in csrf_free_fields {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
         );
     }
     body.extend_from_slice(
@@ -495,11 +581,17 @@ async fn the_upload_page_checks_first_then_imports_the_same_upload() {
         assert!(page.contains("/registry/import?_csrf="));
         assert!(page.contains("name=\"dry_run\" value=\"1\" checked"));
         assert!(page.contains("/registry/template?format=xlsx"));
-        assert!(page.contains(&format!("/registry/export?format=csv&amp;node_id={}", f.community_a)));
+        assert!(page.contains(&format!(
+            "/registry/export?format=csv&amp;node_id={}",
+            f.community_a
+        )));
         let before = totals(&app, f.sid).await;
         let csrf = "c".repeat(32);
         let root = f.root.to_string();
-        let (ct, body) = multipart(&[("node_id", root.as_str()), ("dry_run", "1")], good_csv().as_bytes());
+        let (ct, body) = multipart(
+            &[("node_id", root.as_str()), ("dry_run", "1")],
+            good_csv().as_bytes(),
+        );
         let req = Request::post(format!("/registry/import?_csrf={csrf}"))
             .header(header::COOKIE, &cookies)
             .header(header::CONTENT_TYPE, ct)
@@ -512,9 +604,15 @@ async fn the_upload_page_checks_first_then_imports_the_same_upload() {
         let report = wait_for_job_page(&app, &location, &cookies).await;
         assert!(report.contains("没有发现错误"), "{report}");
         assert!(report.contains(&format!("{location}/apply")));
-        assert_eq!(totals(&app, f.sid).await, before, "a dry run writes nothing");
+        assert_eq!(
+            totals(&app, f.sid).await,
+            before,
+            "a dry run writes nothing"
+        );
         // The real import of the same upload.
-        let (s, h, _) = app.browser_post(&format!("{location}/apply"), &cookies, "").await;
+        let (s, h, _) = app
+            .browser_post(&format!("{location}/apply"), &cookies, "")
+            .await;
         assert_eq!(s, StatusCode::SEE_OTHER);
         let location2 = h[header::LOCATION].to_str().unwrap().to_string();
         let report = wait_for_job_page(&app, &location2, &cookies).await;
@@ -582,15 +680,24 @@ async fn import_of_200k_rows() {
     let db = redbutler::storage::Db::open(path.to_str().unwrap(), &Default::default())
         .await
         .unwrap();
-    let state = redbutler::web::AppState::new(db.clone(), redbutler::pii::Seal::from_key(&crate::harness::KEY), false);
+    let state = redbutler::web::AppState::new(
+        db.clone(),
+        redbutler::pii::Seal::from_key(&crate::harness::KEY),
+        false,
+    );
     let mut tx = db.begin().await.unwrap();
-    let s = redbutler::tree::store::create_subdistrict(&mut tx, "310118999", "大街道").await.unwrap();
+    let s = redbutler::tree::store::create_subdistrict(&mut tx, "310118999", "大街道")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let actor = redbutler::access::Actor::cli(s.id, &format!("/{}/", s.id));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new("redbutler=debug"))
         .try_init();
-    let n = std::env::var("ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let n = std::env::var("ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let csv = big_csv(n);
     eprintln!("file: {} MB", csv.len() / 1_000_000);
     let upload = std::sync::Arc::new(redbutler::registry::jobs::Upload {
@@ -621,7 +728,13 @@ async fn import_of_200k_rows() {
     }
     let started = Instant::now();
     let node = redbutler::tree::store::node(&db, s.id, s.id).await.unwrap();
-    let rows = redbutler::registry::export::rows(&db, &state.seal, s.id, &node).await.unwrap();
-    eprintln!("export: {} rows in {:.2} s", rows.len(), started.elapsed().as_secs_f64());
+    let rows = redbutler::registry::export::rows(&db, &state.seal, s.id, &node)
+        .await
+        .unwrap();
+    eprintln!(
+        "export: {} rows in {:.2} s",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
     db.close().await;
 }
