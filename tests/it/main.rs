@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod api_doc;
+
 mod foundation;
 mod edits;
 mod people;

@@ -1,0 +1,68 @@
+//! The OpenAPI document describes routes that exist, and every error is problem JSON.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+
+use crate::harness::for_each_db;
+
+#[tokio::test]
+async fn every_documented_route_answers() {
+    for_each_db(|app| async move {
+        let f = app.fixture().await;
+        let t = app.token(&f, "admin").await;
+        let (s, doc) = app.get_json("/api/v1/openapi.json", &t).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 15, "{}", paths.len());
+        for (path, ops) in paths {
+            let concrete = path
+                .replace("/nodes/{id}", &format!("/nodes/{}", f.grid_a1))
+                .replace("/rooms/{id}", &format!("/rooms/{}", f.room_a1))
+                .replace("/people/{id}", &format!("/people/{}", f.person_a1))
+                .replace("/users/{id}", &format!("/users/{}", f.admin.user_id))
+                .replace("/registry/jobs/{id}", "/registry/jobs/1")
+                .replace("{grant_id}", "1");
+            for method in ops.as_object().unwrap().keys() {
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                if m == Method::DELETE {
+                    continue;
+                }
+                let mut req = Request::builder()
+                    .method(m.clone())
+                    .uri(format!("/api/v1{concrete}"))
+                    .header(header::AUTHORIZATION, format!("Bearer {t}"));
+                let body = if m == Method::GET {
+                    Body::empty()
+                } else {
+                    req = req.header(header::CONTENT_TYPE, "application/json");
+                    Body::from("{}")
+                };
+                let (s, h, _) = app.send(req.body(body).unwrap()).await;
+                assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                if m == Method::GET && !path.contains("/jobs/") {
+                    assert!(s.is_success(), "{method} {path}: {s}");
+                } else if s.is_client_error() {
+                    assert_ne!(s, StatusCode::NOT_FOUND, "{method} {path}");
+                    assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{method} {path}");
+                }
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_api_without_a_token_says_401_in_problem_json() {
+    for_each_db(|app| async move {
+        let _f = app.fixture().await;
+        let (s, h, b) = app.send(Request::get("/api/v1/me").body(Body::empty()).unwrap()).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["status"], 401);
+        let (s, _, _) = app.send(Request::get("/api/v1/me").header(header::AUTHORIZATION, "Bearer rbt_1_nope").body(Body::empty()).unwrap()).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
