@@ -116,10 +116,11 @@ pub fn document() -> Value {
                 query("from", "string"), query("to", "string"), query("before", "integer"), query("limit", "integer")]), None) },
             "/registry/template": { "get": op("The registry template (CSV or XLSX by `format`)", "registry", json!([query("format", "string")]), None) },
             "/registry/export": { "get": op("Export the registry of a subtree (`node_id`, `format`)", "registry", json!([query("node_id", "integer"), query("format", "string")]), None) },
+            "/registry/jobs/{id}": { "get": op("Progress and, when finished, the report of a background import (202 answers give its id)", "registry", json!([path_id("id")]), None) },
             "/registry/import": { "post": {
-                "summary": "Import a registry file (CSV or XLSX body); `dry_run=true` only reports. Nothing is imported when any row is bad.",
+                "summary": "Import a registry file (CSV or XLSX body); `dry_run=true` only reports. Nothing is imported when any row is bad (422 with an `errors` list of row, column and message). Large files (over 4 MiB) or `background=true` answer 202 with a job id.",
                 "tags": ["registry"],
-                "parameters": [query("node_id", "integer"), query("dry_run", "boolean"), query("format", "string")],
+                "parameters": [query("node_id", "integer"), query("dry_run", "boolean"), query("format", "string"), query("background", "boolean")],
                 "requestBody": { "required": true, "content": {
                     "text/csv": { "schema": { "type": "string" } },
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } } } },

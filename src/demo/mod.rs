@@ -71,33 +71,18 @@ pub async fn load(db: &Db, seal: &Seal, scale: u32) -> anyhow::Result<Report> {
     let scale = scale.max(1);
     let started = std::time::Instant::now();
     // One hash per account, in parallel, reused by every copy.
-    let hashing: Vec<_> = ACCOUNTS
-        .iter()
-        .map(|_| tokio::task::spawn_blocking(|| crate::auth::password::hash(PASSWORD)))
-        .collect();
+    let mut hashes = load::Hashes::start(PASSWORD, ACCOUNTS.len());
     let plan = Arc::new(tokio::task::spawn_blocking(generate::generate).await?);
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo plan generated");
-    let seal_copy = |plan: Arc<generate::Plan>, seal: Seal| {
-        tokio::task::spawn_blocking(move || load::seal_all(&plan, &seal))
-    };
-    let mut pending = Some(seal_copy(plan.clone(), seal.clone()));
-    let mut hashes = Vec::with_capacity(ACCOUNTS.len());
-    for h in hashing {
-        hashes.push(h.await?);
-    }
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo passwords hashed");
     let mut report = Report::default();
     for k in 0..scale {
-        let sealed = match pending.take() {
-            Some(p) => p.await?,
-            None => load::seal_all(&plan, seal),
+        // Sealing runs on the other cores while the tree and the rooms are written.
+        let sealing = {
+            let (plan, seal) = (plan.clone(), seal.clone());
+            tokio::task::spawn_blocking(move || load::seal_all(&plan, &seal))
         };
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "demo persons sealed");
-        if k + 1 < scale {
-            pending = Some(seal_copy(plan.clone(), seal.clone()));
-        }
         let (code, name) = subdistrict_name(k);
-        let loaded = load::load_one(db, &plan, sealed, &code, &name, &hashes).await?;
+        let loaded = load::load_one(db, &plan, sealing, &code, &name, &mut hashes).await?;
         tracing::info!(code = %code, subdistrict_id = loaded.subdistrict_id, "loaded demo subdistrict");
         report.subdistricts += 1;
         report.grids += loaded.grids;

@@ -363,8 +363,27 @@ struct Existing {
     developers: HashMap<String, i64>,
 }
 
+/// A query bound to the subdistrict and, when given, the path prefix `$2`.
+fn scoped<'q>(
+    sql: &'q str,
+    sid: i64,
+    like: &Option<String>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let q = sqlx::query(sql).bind(sid);
+    match like {
+        Some(l) => q.bind(l.clone()),
+        None => q,
+    }
+}
+
 async fn load(conn: &mut AnyConnection, sid: i64, target: &Node) -> Result<Existing> {
-    let like = format!("{}%", target.path);
+    // The whole subdistrict needs no path filter (and its plans are much faster).
+    let like = target.parent_id.map(|_| format!("{}%", target.path));
+    let filter = if like.is_some() {
+        "AND n.path LIKE $2"
+    } else {
+        ""
+    };
     let mut ex = Existing::default();
     for r in sqlx::query(
         "SELECT id, parent_id, kind, track, name, path, depth FROM nodes WHERE subdistrict_id = $1",
@@ -393,13 +412,14 @@ async fn load(conn: &mut AnyConnection, sid: i64, target: &Node) -> Result<Exist
             },
         );
     }
-    for r in sqlx::query(
+    for r in scoped(
+        &format!(
         "SELECT r.id, r.node_id, r.number, r.floor, r.registered_area, r.surveyed_area, r.contract_area, r.developer_unsold \
          FROM rooms r JOIN nodes n ON n.subdistrict_id = r.subdistrict_id AND n.id = r.node_id \
-         WHERE r.subdistrict_id = $1 AND n.path LIKE $2",
+         WHERE r.subdistrict_id = $1 {filter}"),
+        sid,
+        &like,
     )
-    .bind(sid)
-    .bind(&like)
     .fetch_all(&mut *conn)
     .await?
     {
@@ -423,28 +443,31 @@ async fn load(conn: &mut AnyConnection, sid: i64, target: &Node) -> Result<Exist
         ex.persons
             .insert(r.get("id_digest"), (r.get("id"), r.get("name")));
     }
-    for r in sqlx::query(
-        "SELECT h.id, h.room_id, h.label FROM households h \
+    for r in scoped(
+        &format!(
+            "SELECT h.id, h.room_id, h.label FROM households h \
          JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
-         WHERE h.subdistrict_id = $1 AND n.path LIKE $2 AND h.room_id IS NOT NULL",
+         WHERE h.subdistrict_id = $1 AND h.room_id IS NOT NULL {filter}"
+        ),
+        sid,
+        &like,
     )
-    .bind(sid)
-    .bind(&like)
     .fetch_all(&mut *conn)
     .await?
     {
         ex.households
             .insert((r.get("room_id"), r.get("label")), r.get("id"));
     }
-    for r in sqlx::query(
+    for r in scoped(
+        &format!(
         "SELECT m.household_id, m.person_id, m.relation, p.name, p.id_digest FROM household_members m \
          JOIN households h ON h.subdistrict_id = m.subdistrict_id AND h.id = m.household_id \
          JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
          JOIN persons p ON p.subdistrict_id = m.subdistrict_id AND p.id = m.person_id \
-         WHERE m.subdistrict_id = $1 AND n.path LIKE $2",
+         WHERE m.subdistrict_id = $1 {filter}"),
+        sid,
+        &like,
     )
-    .bind(sid)
-    .bind(&like)
     .fetch_all(&mut *conn)
     .await?
     {
@@ -460,15 +483,17 @@ async fn load(conn: &mut AnyConnection, sid: i64, target: &Node) -> Result<Exist
             ex.member_names.insert((hh, r.get("name")), pid);
         }
     }
-    for r in sqlx::query(
-        "SELECT o.room_id, o.person_id, o.org_id, p.name, p.id_digest FROM room_owners o \
+    for r in scoped(
+        &format!(
+            "SELECT o.room_id, o.person_id, o.org_id, p.name, p.id_digest FROM room_owners o \
          JOIN rooms r ON r.subdistrict_id = o.subdistrict_id AND r.id = o.room_id \
          JOIN nodes n ON n.subdistrict_id = r.subdistrict_id AND n.id = r.node_id \
          LEFT JOIN persons p ON p.subdistrict_id = o.subdistrict_id AND p.id = o.person_id \
-         WHERE o.subdistrict_id = $1 AND n.path LIKE $2",
+         WHERE o.subdistrict_id = $1 {filter}"
+        ),
+        sid,
+        &like,
     )
-    .bind(sid)
-    .bind(&like)
     .fetch_all(&mut *conn)
     .await?
     {
@@ -1148,43 +1173,21 @@ fn build_plan(
 // ---------------------------------------------------------------------------------------
 // Running an import.
 
-/// Parameters per statement on SQLite. SQLite numbers `$N` parameters as named ones, with
-/// a linear search per parameter, so a statement's preparation grows with the square of its
-/// parameters: many small statements are much faster than a few huge ones.
-const SQLITE_PARAMS: usize = 1000;
-
-/// An [`Inserter`] that writes statements of a size that suits the engine.
+/// An [`Inserter`] with the placeholders that suit the engine (see `storage::bulk`).
 struct Batch {
     ins: Inserter,
-    per: usize,
-    pending: usize,
 }
 
 impl Batch {
     fn new(dialect: Dialect, table: &str, columns: &[&str]) -> Batch {
-        let per = match dialect {
-            Dialect::Sqlite => (SQLITE_PARAMS / columns.len()).max(1),
-            Dialect::Postgres => usize::MAX,
-        };
-        Batch {
-            ins: Inserter::new(table, columns),
-            per,
-            pending: 0,
-        }
+        Batch { ins: Inserter::for_db(dialect, table, columns) }
     }
 
     async fn push(&mut self, tx: &mut Tx, row: Vec<Cell>) -> std::result::Result<(), sqlx::Error> {
-        self.ins.push(tx, row).await?;
-        self.pending += 1;
-        if self.pending >= self.per {
-            self.ins.flush(tx).await?;
-            self.pending = 0;
-        }
-        Ok(())
+        self.ins.push(tx, row).await
     }
 
     async fn finish(&mut self, tx: &mut Tx) -> std::result::Result<(), sqlx::Error> {
-        self.pending = 0;
         self.ins.flush(tx).await
     }
 }

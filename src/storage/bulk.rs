@@ -51,6 +51,9 @@ impl From<Option<Vec<u8>>> for Cell {
 /// Collects rows for one table and writes them in chunks.
 pub struct Inserter {
     head: String,
+    /// SQLite looks named parameters (`$n`) up by a linear scan, which makes a statement of
+    /// thousands of them quadratic; it binds anonymous `?` in order at no cost.
+    anonymous: bool,
     columns: usize,
     rows: Vec<Vec<Cell>>,
     chunk: usize,
@@ -62,11 +65,20 @@ impl Inserter {
         let chunk = (30_000 / columns.len()).clamp(1, 1000);
         Inserter {
             head: format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")),
+            anonymous: false,
             columns: columns.len(),
             rows: Vec::with_capacity(chunk),
             chunk,
             written: 0,
         }
+    }
+
+    /// An inserter with the placeholders that suit the dialect (`?` on SQLite, `$n` on
+    /// PostgreSQL).
+    pub fn for_db(dialect: super::Dialect, table: &str, columns: &[&str]) -> Self {
+        let mut i = Self::new(table, columns);
+        i.anonymous = dialect == super::Dialect::Sqlite;
+        i
     }
 
     /// Adds a row; writes a chunk when one is full.
@@ -97,8 +109,12 @@ impl Inserter {
                     sql.push(',');
                 }
                 n += 1;
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if self.anonymous {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
                 let r = match cell {
                     Cell::Int(v) => args.add(v),
                     Cell::Text(v) => args.add(v),
