@@ -29,6 +29,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     let db = Db::open(&resolved.database, &resolved.db_options()).await?;
+    let result = run_command(&db, cli, resolved, file).await;
+    // Closing checkpoints SQLite's write-ahead log into the database file.
+    db.close().await;
+    result
+}
+
+async fn run_command(db: &Db, cli: Cli, resolved: crate::config::Resolved, file: crate::config::FileConfig) -> anyhow::Result<()> {
+    let db = db.clone();
     match cli.command {
         Command::Migrate => {
             println!("database is up to date");

@@ -287,29 +287,34 @@ impl Gen {
         });
 
         let village_grids = spread(&mut self.rng, 63, names::VILLAGES.len(), 5);
-        let community_grids = spread(
-            &mut self.rng,
-            GRIDS - 63,
-            names::COMMUNITIES.len(),
-            7,
-        );
+        let community_grids = spread(&mut self.rng, GRIDS - 63, names::COMMUNITIES.len(), 7);
         // Newer estates where the developer still holds unsold rooms: (community, developer).
         let developer_estates = [(1usize, 0usize), (6, 1), (14, 2)];
         let mut brand = 0usize;
         let mut communities = Vec::new();
         for (ci, (name, short)) in names::COMMUNITIES.iter().enumerate() {
-            let c = self.node(None, NodeKind::Community, Track::Urban, (*name).into(), ci as i64);
+            let c = self.node(
+                None,
+                NodeKind::Community,
+                Track::Urban,
+                (*name).into(),
+                ci as i64,
+            );
             self.plan.nodes[c].code_suffix = Some(format!("{:03}", ci + 1));
             communities.push(c);
             self.org("residents_committee", format!("{name}居民委员会"), Some(c));
-            let n_estates = if ci == 0 { 1 } else { 1 + usize::from(self.rng.gen_bool(0.5)) };
+            let n_estates = if ci == 0 {
+                1
+            } else {
+                1 + usize::from(self.rng.gen_bool(0.5))
+            };
             let mut suffixes = names::ESTATE_SUFFIXES.to_vec();
             suffixes.shuffle(&mut self.rng);
             if ci == 0 {
                 suffixes[0] = "新村";
             }
             let mut estates = Vec::new();
-            for e in 0..n_estates {
+            for (e, suffix) in suffixes.iter().enumerate().take(n_estates) {
                 let developer = developer_estates
                     .iter()
                     .find(|(k, _)| *k == ci && e == 0)
@@ -327,7 +332,7 @@ impl Gen {
                     names::ROADS[(ci + e * 7) % names::ROADS.len()]
                 };
                 let estate = Estate {
-                    name: format!("{short}{}", suffixes[e]),
+                    name: format!("{short}{}", suffix),
                     style,
                     road,
                     lane: self.rng.gen_range(1..=30) * 10 + 8,
@@ -340,8 +345,11 @@ impl Gen {
                     },
                     developer,
                 };
-                let committee =
-                    self.org("owners_committee", format!("{}业主委员会", estate.name), Some(c));
+                let committee = self.org(
+                    "owners_committee",
+                    format!("{}业主委员会", estate.name),
+                    Some(c),
+                );
                 let suffix = ["物业管理有限公司", "物业服务有限公司", "物业有限公司"]
                     [(brand / names::PROPERTY_BRANDS.len()) % 3];
                 let company = self.org(
@@ -483,7 +491,11 @@ impl Gen {
         });
 
         for (i, (name, community)) in names::PAIRING_UNITS.iter().enumerate() {
-            let o = self.org("pairing_unit", (*name).into(), Some(communities[*community]));
+            let o = self.org(
+                "pairing_unit",
+                (*name).into(),
+                Some(communities[*community]),
+            );
             if i == 0 {
                 self.plan.anchors.pairing_unit = o;
             }
@@ -538,7 +550,9 @@ impl Gen {
                 Style::Street => (4_500, 9_500),
                 Style::Numbered => (7_000, 14_000),
             };
-            let layouts: Vec<i64> = (0..per_floor).map(|_| self.rng.gen_range(lo..=hi)).collect();
+            let layouts: Vec<i64> = (0..per_floor)
+                .map(|_| self.rng.gen_range(lo..=hi))
+                .collect();
             for u in 1..=units {
                 let unit = self.node(
                     Some(building),
@@ -587,7 +601,14 @@ impl Gen {
     }
 
     /// A room with one registered area (most), or only a surveyed or a contract area.
-    fn room(&mut self, node: usize, number: String, floor: Option<i64>, area: i64, unsold: bool) -> usize {
+    fn room(
+        &mut self,
+        node: usize,
+        number: String,
+        floor: Option<i64>,
+        area: i64,
+        unsold: bool,
+    ) -> usize {
         // Rooms of one layout differ a little between floors after survey.
         let area = area + self.rng.gen_range(-30..=30);
         let r: f64 = self.rng.gen();
@@ -656,7 +677,8 @@ impl Gen {
         let male = self.rng.gen_bool(0.55);
         let year = self.rng.gen_range(1955..=1990);
         let surname = self.surname();
-        let street = names::OUTSIDE_ADDRESSES[self.rng.gen_range(0..names::OUTSIDE_ADDRESSES.len())];
+        let street =
+            names::OUTSIDE_ADDRESSES[self.rng.gen_range(0..names::OUTSIDE_ADDRESSES.len())];
         let address = format!(
             "{street}{}号{}室",
             self.rng.gen_range(1..=800),
@@ -769,7 +791,14 @@ impl Gen {
         format!("{first}{second}")
     }
 
-    fn person(&mut self, surname: &str, male: bool, year: u32, address: &str, local: bool) -> usize {
+    fn person(
+        &mut self,
+        surname: &str,
+        male: bool,
+        year: u32,
+        address: &str,
+        local: bool,
+    ) -> usize {
         let name = format!("{surname}{}", self.given_name(male, year));
         let region = if year >= 2000 || (local && self.rng.gen_bool(0.75)) {
             if year < 1999 && self.rng.gen_bool(0.4) {
@@ -784,7 +813,8 @@ impl Gen {
         };
         let id = self.id_number(region, year, male);
         let phone = (year <= 2010).then(|| {
-            let prefix = names::MOBILE_PREFIXES[self.rng.gen_range(0..names::MOBILE_PREFIXES.len())];
+            let prefix =
+                names::MOBILE_PREFIXES[self.rng.gen_range(0..names::MOBILE_PREFIXES.len())];
             format!("{prefix}{:08}", self.rng.gen_range(0..100_000_000u32))
         });
         self.plan.persons.push(CheckedPerson {

@@ -12,7 +12,7 @@ use crate::auth::users::{self, NewUser};
 use crate::people::store::{person_cells, seal_person, SealedPerson, PERSON_COLUMNS};
 use crate::pii::Seal;
 use crate::storage::bulk::{Cell, Inserter};
-use crate::storage::{next_id, Db, Dialect, Tx};
+use crate::storage::{next_id, Db, Tx};
 use crate::tree::{model, store as tree_store};
 
 /// Seals every person of the plan, splitting the work over the machine's cores.
@@ -34,90 +34,6 @@ pub fn seal_all(plan: &Plan, seal: &Seal) -> Vec<SealedPerson> {
     })
 }
 
-/// Parameters per statement on SQLite (at most 1,000 rows): well below its limit of 32,766.
-const SQLITE_PARAMS: usize = 30_000;
-
-/// Bulk rows for one table. On PostgreSQL: [`Inserter`]. On SQLite the statements use
-/// anonymous `?` parameters: sqlx binds `$N` parameters on SQLite by name, and SQLite
-/// finds a parameter's name by a linear search, so a statement of n `$N` parameters costs
-/// n² (a 1,000-row chunk of persons takes about 0.4 s); with `?` it costs n.
-struct Batch {
-    ins: Inserter,
-    sqlite: Option<SqliteRows>,
-}
-
-struct SqliteRows {
-    head: String,
-    columns: usize,
-    per: usize,
-    rows: Vec<Vec<Cell>>,
-}
-
-impl Batch {
-    fn new(dialect: Dialect, table: &str, columns: &[&str]) -> Batch {
-        let sqlite = (dialect == Dialect::Sqlite).then(|| SqliteRows {
-            head: format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")),
-            columns: columns.len(),
-            per: (SQLITE_PARAMS / columns.len()).clamp(1, 1000),
-            rows: Vec::new(),
-        });
-        Batch {
-            ins: Inserter::new(table, columns),
-            sqlite,
-        }
-    }
-
-    async fn push(&mut self, tx: &mut Tx, row: Vec<Cell>) -> Result<(), sqlx::Error> {
-        match &mut self.sqlite {
-            None => self.ins.push(tx, row).await,
-            Some(s) => {
-                debug_assert_eq!(row.len(), s.columns, "bulk row width");
-                s.rows.push(row);
-                if s.rows.len() >= s.per {
-                    s.flush(tx).await?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    async fn flush(&mut self, tx: &mut Tx) -> Result<(), sqlx::Error> {
-        match &mut self.sqlite {
-            None => self.ins.flush(tx).await,
-            Some(s) => s.flush(tx).await,
-        }
-    }
-}
-
-impl SqliteRows {
-    async fn flush(&mut self, tx: &mut Tx) -> Result<(), sqlx::Error> {
-        use sqlx::Arguments;
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let mut sql = String::with_capacity(self.head.len() + self.rows.len() * (self.columns * 2 + 3));
-        sql.push_str(&self.head);
-        let mut args = sqlx::any::AnyArguments::default();
-        for (i, row) in self.rows.drain(..).enumerate() {
-            sql.push_str(if i == 0 { "(" } else { ",(" });
-            for (j, cell) in row.into_iter().enumerate() {
-                sql.push_str(if j == 0 { "?" } else { ",?" });
-                match cell {
-                    Cell::Int(v) => args.add(v),
-                    Cell::Text(v) => args.add(v),
-                    Cell::Blob(v) => args.add(v),
-                    Cell::NullInt => args.add(None::<i64>),
-                    Cell::NullText => args.add(None::<String>),
-                    Cell::NullBlob => args.add(None::<Vec<u8>>),
-                }
-                .map_err(sqlx::Error::Encode)?;
-            }
-            sql.push(')');
-        }
-        sqlx::query_with(&sql, args).execute(&mut **tx).await?;
-        Ok(())
-    }
-}
 
 /// The demo accounts' password hashes: one per account, computed one after another on
 /// one blocking thread (argon2 takes 19 MiB and tens of milliseconds each; on a small
@@ -132,7 +48,9 @@ impl Hashes {
     pub fn start(password: &'static str, n: usize) -> Hashes {
         Hashes {
             pending: Some(tokio::task::spawn_blocking(move || {
-                (0..n).map(|_| crate::auth::password::hash(password)).collect()
+                (0..n)
+                    .map(|_| crate::auth::password::hash(password))
+                    .collect()
             })),
             done: Vec::new(),
         }
@@ -183,7 +101,12 @@ pub async fn load_one(
     let now = crate::clock::now_ms();
     let started = std::time::Instant::now();
     let step = |what: &str| {
-        tracing::debug!(code, step = what, ms = started.elapsed().as_millis() as u64, "demo load");
+        tracing::debug!(
+            code,
+            step = what,
+            ms = started.elapsed().as_millis() as u64,
+            "demo load"
+        );
     };
     let dialect = db.dialect();
     let mut tx = db.begin().await?;
@@ -203,7 +126,7 @@ pub async fn load_one(
         persons: Vec::with_capacity(plan.persons.len()),
     };
     let mut paths: Vec<String> = Vec::with_capacity(plan.nodes.len());
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "nodes",
         &[
@@ -247,10 +170,17 @@ pub async fn load_one(
     ins.flush(&mut tx).await?;
     step("nodes");
 
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "orgs",
-        &["subdistrict_id", "id", "kind", "name", "node_id", "created_at"],
+        &[
+            "subdistrict_id",
+            "id",
+            "kind",
+            "name",
+            "node_id",
+            "created_at",
+        ],
     );
     for o in &plan.orgs {
         let id = next_id();
@@ -271,7 +201,7 @@ pub async fn load_one(
     ins.flush(&mut tx).await?;
     step("orgs");
 
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "venues",
         &[
@@ -304,7 +234,7 @@ pub async fn load_one(
     ins.flush(&mut tx).await?;
     step("venues");
 
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "rooms",
         &[
@@ -351,7 +281,7 @@ pub async fn load_one(
         sealed.len(),
         plan.persons.len()
     );
-    let mut ins = Batch::new(dialect, "persons", &PERSON_COLUMNS);
+    let mut ins = Inserter::for_db(dialect, "persons", &PERSON_COLUMNS);
     for (p, s) in plan.persons.iter().zip(sealed) {
         let id = next_id();
         ins.push(&mut tx, person_cells(sid, id, p, s, now)).await?;
@@ -361,10 +291,17 @@ pub async fn load_one(
     step("persons");
 
     let mut households = Vec::with_capacity(plan.households.len());
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "households",
-        &["subdistrict_id", "id", "node_id", "room_id", "label", "created_at"],
+        &[
+            "subdistrict_id",
+            "id",
+            "node_id",
+            "room_id",
+            "label",
+            "created_at",
+        ],
     );
     for h in &plan.households {
         let id = next_id();
@@ -385,7 +322,7 @@ pub async fn load_one(
     ins.flush(&mut tx).await?;
     step("households");
 
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "household_members",
         &["subdistrict_id", "household_id", "person_id", "relation"],
@@ -405,7 +342,7 @@ pub async fn load_one(
     ins.flush(&mut tx).await?;
     step("household_members");
 
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "room_owners",
         &["subdistrict_id", "room_id", "person_id", "org_id"],

@@ -221,6 +221,10 @@ async fn the_demo_subdistrict_has_xiayangs_shape_and_working_accounts() {
 #[tokio::test]
 async fn a_scaled_demo_is_a_district_of_full_copies() {
     for_each_db(|app| async move {
+        if app.backend != "sqlite" {
+            // The copies are written by the same code on both engines; once is enough.
+            return;
+        }
         let report = demo::load(&app.db, app.seal(), 2).await.unwrap();
         assert_eq!(report.subdistricts, 2);
         assert_eq!(report.grids, 614);
