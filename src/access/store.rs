@@ -174,5 +174,8 @@ pub async fn holders_at(db: &Db, sid: i64, node_id: i64) -> Result<Vec<(i64, Str
     .bind(node_id)
     .fetch_all(db.read())
     .await?;
-    Ok(rows.iter().filter_map(|r| Some((r.get(0), r.get(1), Role::parse(&r.get::<String, _>(2))?))).collect())
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.get(0), r.get(1), Role::parse(&r.get::<String, _>(2))?)))
+        .collect())
 }

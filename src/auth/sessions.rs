@@ -57,7 +57,9 @@ pub async fn actor(db: &Db, cookie: &str) -> Result<Option<Actor>> {
     .fetch_optional(db.read())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let via = Via::Session { csrf: r.get("csrf") };
+    let via = Via::Session {
+        csrf: r.get("csrf"),
+    };
     super::actor_from_row(db, sid, &r, via).await
 }
 

@@ -131,6 +131,8 @@ pub async fn actor(db: &Db, token: &str) -> Result<Option<Actor>> {
     .fetch_optional(db.read())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let via = Via::Token { token_id: r.get("id") };
+    let via = Via::Token {
+        token_id: r.get("id"),
+    };
     super::actor_from_row(db, sid, &r, via).await
 }

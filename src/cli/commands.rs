@@ -35,7 +35,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
-async fn run_command(db: &Db, cli: Cli, resolved: crate::config::Resolved, file: crate::config::FileConfig) -> anyhow::Result<()> {
+async fn run_command(
+    db: &Db,
+    cli: Cli,
+    resolved: crate::config::Resolved,
+    file: crate::config::FileConfig,
+) -> anyhow::Result<()> {
     let db = db.clone();
     match cli.command {
         Command::Migrate => {

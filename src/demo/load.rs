@@ -34,7 +34,6 @@ pub fn seal_all(plan: &Plan, seal: &Seal) -> Vec<SealedPerson> {
     })
 }
 
-
 /// The demo accounts' password hashes: one per account, computed one after another on
 /// one blocking thread (argon2 takes 19 MiB and tens of milliseconds each; on a small
 /// machine parallel hashing would starve the generator), awaited when the first

@@ -29,7 +29,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Loads a person and checks the actor may do `action` on them (their places decide).
-pub async fn authorised_person(st: &AppState, actor: &Actor, id: i64, action: Action) -> Result<PersonView> {
+pub async fn authorised_person(
+    st: &AppState,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+) -> Result<PersonView> {
     let sid = actor.subdistrict_id;
     let person = store::person(&st.db, sid, id).await?;
     let paths = store::places(&st.db, sid, id).await?;
@@ -37,15 +42,35 @@ pub async fn authorised_person(st: &AppState, actor: &Actor, id: i64, action: Ac
         Some(me) if me != id => store::housemates(&st.db, sid, me, id).await?,
         _ => false,
     };
-    if !allows(actor, action, Target::Person { person_id: id, paths: &paths, housemate_of_actor: housemate }) {
+    if !allows(
+        actor,
+        action,
+        Target::Person {
+            person_id: id,
+            paths: &paths,
+            housemate_of_actor: housemate,
+        },
+    ) {
         return Err(Error::Forbidden);
     }
     Ok(person)
 }
 
-async fn households(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Query(p): Query<Paging>) -> Result<Json<Value>> {
+async fn households(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Query(p): Query<Paging>,
+) -> Result<Json<Value>> {
     let node = authorised_node(&st, &actor, id, Action::ReadPeople).await?;
-    let list = store::households_under(&st.db, actor.subdistrict_id, &node.path, p.limit(), p.offset()).await?;
+    let list = store::households_under(
+        &st.db,
+        actor.subdistrict_id,
+        &node.path,
+        p.limit(),
+        p.offset(),
+    )
+    .await?;
     Ok(Json(json!({ "households": list })))
 }
 
@@ -56,10 +81,26 @@ struct PeopleQ {
     offset: Option<i64>,
 }
 
-async fn people(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Query(q): Query<PeopleQ>) -> Result<Json<Value>> {
+async fn people(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Query(q): Query<PeopleQ>,
+) -> Result<Json<Value>> {
     let node = authorised_node(&st, &actor, id, Action::ReadPeople).await?;
-    let paging = Paging { limit: q.limit, offset: q.offset };
-    let list = store::people_under(&st.db, actor.subdistrict_id, &node.path, q.q.as_deref().filter(|s| !s.trim().is_empty()), paging.limit(), paging.offset()).await?;
+    let paging = Paging {
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let list = store::people_under(
+        &st.db,
+        actor.subdistrict_id,
+        &node.path,
+        q.q.as_deref().filter(|s| !s.trim().is_empty()),
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
     // Lists show names masked.
     let list: Vec<Value> = list
         .into_iter()
@@ -68,12 +109,22 @@ async fn people(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Q
     Ok(Json(json!({ "people": list })))
 }
 
-async fn person(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>> {
+async fn person(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>> {
     let person = authorised_person(&st, &actor, id, Action::ReadPeople).await?;
     let sid = actor.subdistrict_id;
     let households = store::households_of_person(&st.db, sid, id).await?;
-    let rooms: Vec<_> = store::rooms_owned(&st.db, sid, id).await?.into_iter().map(|(r, _)| r).collect();
-    Ok(Json(json!({ "person": person, "households": households, "rooms_owned": rooms })))
+    let rooms: Vec<_> = store::rooms_owned(&st.db, sid, id)
+        .await?
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    Ok(Json(
+        json!({ "person": person, "households": households, "rooms_owned": rooms }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -85,14 +136,29 @@ struct RevealBody {
 
 /// Parses the field to open.
 pub fn parse_field(s: &str) -> Result<Field> {
-    Field::parse(s.trim()).ok_or_else(|| Error::field("field", Text::new("字段应为 phone、id_number 或 address", "field is phone, id_number or address")))
+    Field::parse(s.trim()).ok_or_else(|| {
+        Error::field(
+            "field",
+            Text::new(
+                "字段应为 phone、id_number 或 address",
+                "field is phone, id_number or address",
+            ),
+        )
+    })
 }
 
-async fn reveal(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<RevealBody>) -> Result<Json<Value>> {
+async fn reveal(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Body(b): Body<RevealBody>,
+) -> Result<Json<Value>> {
     let field = parse_field(&b.field)?;
     authorised_person(&st, &actor, id, Action::RevealPii(field)).await?;
     let value = store::reveal(&st.db, &st.seal, &actor, id, field, &b.reason).await?;
-    Ok(Json(json!({ "person_id": id, "field": field, "value": value })))
+    Ok(Json(
+        json!({ "person_id": id, "field": field, "value": value }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -109,35 +175,71 @@ struct CreateBody {
     relation: Option<String>,
 }
 
-async fn create(State(st): State<AppState>, actor: Actor, Body(b): Body<CreateBody>) -> Result<(StatusCode, Json<Value>)> {
+async fn create(
+    State(st): State<AppState>,
+    actor: Actor,
+    Body(b): Body<CreateBody>,
+) -> Result<(StatusCode, Json<Value>)> {
     let sid = actor.subdistrict_id;
     let checked = b.person.check().map_err(Error::Invalid)?;
     // Where the person lives decides who may register them.
     let node_id = match (b.household_id, b.node_id) {
         (Some(h), _) => {
-            let row: Option<(i64,)> = sqlx::query_as("SELECT node_id FROM households WHERE subdistrict_id = $1 AND id = $2")
-                .bind(sid)
-                .bind(h)
-                .fetch_optional(st.db.read())
-                .await?;
-            row.ok_or_else(|| Error::field("household_id", Text::new("该户不存在", "the household does not exist")))?.0
+            let row: Option<(i64,)> = sqlx::query_as(
+                "SELECT node_id FROM households WHERE subdistrict_id = $1 AND id = $2",
+            )
+            .bind(sid)
+            .bind(h)
+            .fetch_optional(st.db.read())
+            .await?;
+            row.ok_or_else(|| {
+                Error::field(
+                    "household_id",
+                    Text::new("该户不存在", "the household does not exist"),
+                )
+            })?
+            .0
         }
         (None, Some(n)) => n,
         (None, None) => {
-            return Err(Error::field("household_id", Text::new("请指定所在的户,或新建户所在的楼栋/小组", "give household_id, or node_id to start a new household")))
+            return Err(Error::field(
+                "household_id",
+                Text::new(
+                    "请指定所在的户,或新建户所在的楼栋/小组",
+                    "give household_id, or node_id to start a new household",
+                ),
+            ))
         }
     };
     let node = authorised_node(&st, &actor, node_id, Action::EditRegistry).await?;
     if b.household_id.is_none() && !node.kind.holds_rooms() {
-        return Err(Error::field("node_id", Text::new("户只能建在楼栋、单元或村民小组下", "a household belongs to a building, unit or village group")));
+        return Err(Error::field(
+            "node_id",
+            Text::new(
+                "户只能建在楼栋、单元或村民小组下",
+                "a household belongs to a building, unit or village group",
+            ),
+        ));
     }
-    let relation = b.relation.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("head").to_string();
+    let relation = b
+        .relation
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("head")
+        .to_string();
     let mut tx = st.db.begin().await?;
     let pid = store::create_person(&mut tx, &st.seal, sid, &checked).await?;
     let household = match b.household_id {
         Some(h) => h,
         None => {
-            let label = b.household_label.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(&checked.name).to_string();
+            let label = b
+                .household_label
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&checked.name)
+                .to_string();
             store::create_household(&mut tx, sid, node_id, b.room_id, &label).await?
         }
     };
@@ -153,10 +255,18 @@ async fn create(State(st): State<AppState>, actor: Actor, Body(b): Body<CreateBo
     .await?;
     tx.commit().await?;
     let view = store::person(&st.db, sid, pid).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "person": view, "household_id": household }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "person": view, "household_id": household })),
+    ))
 }
 
-async fn update(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<store::PersonChanges>) -> Result<Json<Value>> {
+async fn update(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Body(b): Body<store::PersonChanges>,
+) -> Result<Json<Value>> {
     authorised_person(&st, &actor, id, Action::EditRegistry).await?;
     let view = store::update_person(&st.db, &st.seal, &actor, id, &b).await?;
     Ok(Json(json!({ "person": view })))

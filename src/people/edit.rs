@@ -61,7 +61,11 @@ async fn save(p: Page, Path(id): Path<i64>, Form(f): Form<PersonChanges>) -> Res
     let person = authorised_person(&p.ctx.state, &p.actor, id, Action::EditRegistry).await?;
     match store::update_person(&p.ctx.state.db, &p.ctx.state.seal, &p.actor, id, &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/people/{id}")).into_response()),
-        Err(Error::Invalid(errors)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&p.ctx, &person, &f, &errors)).into_response()),
+        Err(Error::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(&p.ctx, &person, &f, &errors),
+        )
+            .into_response()),
         Err(e) => Err(e),
     }
 }

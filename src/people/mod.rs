@@ -2,8 +2,8 @@
 //! validated and sealed here on the way in, and masked on the way out.
 
 pub mod api;
-pub mod store;
 pub mod edit;
+pub mod store;
 pub mod web;
 
 pub use store::{NewPerson, PersonView};

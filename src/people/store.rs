@@ -435,7 +435,11 @@ async fn with_members(db: &Db, sid: i64, rows: Vec<AnyRow>) -> Result<Vec<Househ
             node_id: r.get("node_id"),
             room_id: opt_i64(r, "room_id"),
             label: r.get("label"),
-            place: r.try_get::<Option<String>, _>("place").ok().flatten().unwrap_or_default(),
+            place: r
+                .try_get::<Option<String>, _>("place")
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
             members: Vec::new(),
         })
         .collect();
@@ -679,13 +683,25 @@ pub struct PersonChanges {
 
 /// Applies corrections in one transaction with an audit entry holding the masked values
 /// before and after. Returns the person as now stored.
-pub async fn update_person(db: &Db, seal: &Seal, actor: &Actor, id: i64, ch: &PersonChanges) -> Result<PersonView> {
+pub async fn update_person(
+    db: &Db,
+    seal: &Seal,
+    actor: &Actor,
+    id: i64,
+    ch: &PersonChanges,
+) -> Result<PersonView> {
     let sid = actor.subdistrict_id;
     let before = person(db, sid, id).await?;
-    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let probe = NewPerson {
         name: given(&ch.name).unwrap_or_else(|| before.name.clone()),
-        gender: given(&ch.gender).or_else(|| (!before.gender.is_empty()).then(|| before.gender.clone())),
+        gender: given(&ch.gender)
+            .or_else(|| (!before.gender.is_empty()).then(|| before.gender.clone())),
         id_number: given(&ch.id_number),
         phone: given(&ch.phone),
         address: given(&ch.address),
@@ -716,7 +732,10 @@ pub async fn update_person(db: &Db, seal: &Seal, actor: &Actor, id: i64, ch: &Pe
     if changed.is_empty() {
         return Ok(before);
     }
-    let sql = format!("UPDATE persons SET {} WHERE subdistrict_id = $1 AND id = $2", sets.join(", "));
+    let sql = format!(
+        "UPDATE persons SET {} WHERE subdistrict_id = $1 AND id = $2",
+        sets.join(", ")
+    );
     let mut tx = db.begin().await?;
     let r = sqlx::query(&sql)
         .bind(sid)
@@ -738,7 +757,10 @@ pub async fn update_person(db: &Db, seal: &Seal, actor: &Actor, id: i64, ch: &Pe
         Err(e) if crate::storage::is_unique_violation(&e) => {
             return Err(Error::field(
                 "id_number",
-                Text::new("已有登记了该身份证号的人员", "a person with this ID number is registered already"),
+                Text::new(
+                    "已有登记了该身份证号的人员",
+                    "a person with this ID number is registered already",
+                ),
             ))
         }
         Err(e) => return Err(e.into()),
@@ -749,9 +771,7 @@ pub async fn update_person(db: &Db, seal: &Seal, actor: &Actor, id: i64, ch: &Pe
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
-    let masked = |v: &PersonView| {
-        serde_json::json!({ "name": mask::name(&v.name), "gender": v.gender, "phone": v.phone, "id_number": v.id_number, "address": v.address })
-    };
+    let masked = |v: &PersonView| serde_json::json!({ "name": mask::name(&v.name), "gender": v.gender, "phone": v.phone, "id_number": v.id_number, "address": v.address });
     let after = PersonView {
         id,
         name_masked: mask::name(&checked.name),

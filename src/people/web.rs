@@ -68,7 +68,11 @@ async fn render(p: &Page, id: i64, opened: Option<Opened>) -> Result<Markup> {
         Some(me) if me != id => store::housemates(&st.db, sid, me, id).await?,
         _ => false,
     };
-    let target = Target::Person { person_id: id, paths: &paths, housemate_of_actor: housemate };
+    let target = Target::Person {
+        person_id: id,
+        paths: &paths,
+        housemate_of_actor: housemate,
+    };
     let row = |field: Field, masked: &str| -> Markup {
         let may = allows(&p.actor, Action::RevealPii(field), target);
         let this = opened.as_ref().filter(|o| o.field == field);
@@ -147,14 +151,43 @@ async fn back_to_person(Path(id): Path<i64>) -> axum::response::Redirect {
 async fn reveal(p: Page, Path(id): Path<i64>, Form(f): Form<RevealForm>) -> Result<Response> {
     let field = parse_field(&f.field)?;
     authorised_person(&p.ctx.state, &p.actor, id, Action::RevealPii(field)).await?;
-    match store::reveal(&p.ctx.state.db, &p.ctx.state.seal, &p.actor, id, field, &f.reason).await {
+    match store::reveal(
+        &p.ctx.state.db,
+        &p.ctx.state.seal,
+        &p.actor,
+        id,
+        field,
+        &f.reason,
+    )
+    .await
+    {
         Ok(value) => {
-            let page = render(&p, id, Some(Opened { field, value: Some(value), error: None, reason: f.reason })).await?;
+            let page = render(
+                &p,
+                id,
+                Some(Opened {
+                    field,
+                    value: Some(value),
+                    error: None,
+                    reason: f.reason,
+                }),
+            )
+            .await?;
             Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response())
         }
         Err(Error::Invalid(errors)) => {
             let msg = errors.first().map(|e| p.ctx.text(&e.message).to_string());
-            let page = render(&p, id, Some(Opened { field, value: None, error: msg, reason: f.reason })).await?;
+            let page = render(
+                &p,
+                id,
+                Some(Opened {
+                    field,
+                    value: None,
+                    error: msg,
+                    reason: f.reason,
+                }),
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
@@ -172,7 +205,15 @@ async fn search(p: Page, Path(id): Path<i64>, Query(q): Query<SearchQ>) -> Resul
     let node = authorised_node(&ctx.state, &p.actor, id, Action::ReadPeople).await?;
     let page = q.page.unwrap_or(0).max(0);
     let query = q.q.clone().unwrap_or_default();
-    let list = store::people_under(&ctx.state.db, p.actor.subdistrict_id, &node.path, Some(query.as_str()).filter(|s| !s.trim().is_empty()), 51, page * 50).await?;
+    let list = store::people_under(
+        &ctx.state.db,
+        p.actor.subdistrict_id,
+        &node.path,
+        Some(query.as_str()).filter(|s| !s.trim().is_empty()),
+        51,
+        page * 50,
+    )
+    .await?;
     let body = html! {
         h1 { (node.name) " · " (ctx.t("居民", "Residents")) }
         form.inline-form method="get" action={ "/tree/" (id) "/people" } {

@@ -23,7 +23,7 @@ use crate::i18n::{Lang, Text};
 use crate::people::store::{person_cells, seal_person, CheckedPerson, PERSON_COLUMNS};
 use crate::pii::{mask, Seal};
 use crate::storage::bulk::{Cell, Inserter};
-use crate::storage::{next_id, opt_i64, Db, Dialect, Tx};
+use crate::storage::{next_id, opt_i64, Db, Dialect};
 use crate::tree::model::{self, NodeKind, Track};
 use crate::tree::store::Node;
 
@@ -1173,25 +1173,6 @@ fn build_plan(
 // ---------------------------------------------------------------------------------------
 // Running an import.
 
-/// An [`Inserter`] with the placeholders that suit the engine (see `storage::bulk`).
-struct Batch {
-    ins: Inserter,
-}
-
-impl Batch {
-    fn new(dialect: Dialect, table: &str, columns: &[&str]) -> Batch {
-        Batch { ins: Inserter::for_db(dialect, table, columns) }
-    }
-
-    async fn push(&mut self, tx: &mut Tx, row: Vec<Cell>) -> std::result::Result<(), sqlx::Error> {
-        self.ins.push(tx, row).await
-    }
-
-    async fn finish(&mut self, tx: &mut Tx) -> std::result::Result<(), sqlx::Error> {
-        self.ins.flush(tx).await
-    }
-}
-
 /// The target node of an import, checked: in the actor's subdistrict and editable by them.
 pub async fn target(db: &Db, actor: &Actor, node_id: i64) -> Result<Node> {
     let node = crate::tree::store::node(db, actor.subdistrict_id, node_id)
@@ -1351,7 +1332,7 @@ async fn write(
             orgs.insert(name, org.id);
         }
     }
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "nodes",
         &[
@@ -1388,13 +1369,13 @@ async fn write(
         .await?;
         tick(1);
     }
-    ins.finish(tx).await?;
+    ins.flush(tx).await?;
     tracing::debug!(
         step = 1,
         ms = t0.elapsed().as_millis() as u64,
         "registry import write"
     );
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "rooms",
         &[
@@ -1449,25 +1430,25 @@ async fn write(
         }
         tick(1);
     }
-    ins.finish(tx).await?;
+    ins.flush(tx).await?;
     tracing::debug!(
         step = 2,
         ms = t0.elapsed().as_millis() as u64,
         "registry import write"
     );
-    let mut ins = Batch::new(dialect, "persons", &PERSON_COLUMNS);
+    let mut ins = Inserter::for_db(dialect, "persons", &PERSON_COLUMNS);
     for (id, p) in &plan.new_persons {
         let sealed = seal_person(seal, p);
         ins.push(tx, person_cells(sid, *id, p, sealed, now)).await?;
         tick(1);
     }
-    ins.finish(tx).await?;
+    ins.flush(tx).await?;
     tracing::debug!(
         step = 3,
         ms = t0.elapsed().as_millis() as u64,
         "registry import write"
     );
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "households",
         &[
@@ -1494,13 +1475,13 @@ async fn write(
         .await?;
         tick(1);
     }
-    ins.finish(tx).await?;
+    ins.flush(tx).await?;
     tracing::debug!(
         step = 4,
         ms = t0.elapsed().as_millis() as u64,
         "registry import write"
     );
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "household_members",
         &["subdistrict_id", "household_id", "person_id", "relation"],
@@ -1513,13 +1494,13 @@ async fn write(
         .await?;
         tick(1);
     }
-    ins.finish(tx).await?;
+    ins.flush(tx).await?;
     tracing::debug!(
         step = 5,
         ms = t0.elapsed().as_millis() as u64,
         "registry import write"
     );
-    let mut ins = Batch::new(
+    let mut ins = Inserter::for_db(
         dialect,
         "room_owners",
         &["subdistrict_id", "room_id", "person_id", "org_id"],
@@ -1541,7 +1522,7 @@ async fn write(
         .await?;
         tick(1);
     }
-    ins.finish(tx).await?;
+    ins.flush(tx).await?;
     tracing::debug!(
         step = 6,
         ms = t0.elapsed().as_millis() as u64,

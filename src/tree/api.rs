@@ -25,7 +25,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Loads a node and checks the actor may do `action` there.
-pub async fn authorised_node(st: &AppState, actor: &Actor, id: i64, action: Action) -> Result<store::Node> {
+pub async fn authorised_node(
+    st: &AppState,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+) -> Result<store::Node> {
     let node = store::node(&st.db, actor.subdistrict_id, id).await?;
     if !allows(actor, action, Target::Node { path: &node.path }) {
         return Err(Error::Forbidden);
@@ -33,19 +38,30 @@ pub async fn authorised_node(st: &AppState, actor: &Actor, id: i64, action: Acti
     Ok(node)
 }
 
-async fn node(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>> {
+async fn node(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>> {
     let node = authorised_node(&st, &actor, id, Action::ReadTree).await?;
     let sid = actor.subdistrict_id;
     let children = store::children(&st.db, sid, id).await?;
     let ancestors = store::ancestors(&st.db, sid, &node.path).await?;
-    let mut counts = serde_json::to_value(store::subtree_counts(&st.db, sid, &node.path).await?).unwrap_or_default();
-    if !allows(&actor, Action::ReadPeople, Target::Node { path: &node.path }) {
+    let mut counts = serde_json::to_value(store::subtree_counts(&st.db, sid, &node.path).await?)
+        .unwrap_or_default();
+    if !allows(
+        &actor,
+        Action::ReadPeople,
+        Target::Node { path: &node.path },
+    ) {
         if let Some(o) = counts.as_object_mut() {
             o.remove("households");
             o.remove("residents");
         }
     }
-    Ok(Json(json!({ "node": node, "ancestors": ancestors, "children": children, "counts": counts })))
+    Ok(Json(
+        json!({ "node": node, "ancestors": ancestors, "children": children, "counts": counts }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -61,53 +77,111 @@ pub fn parse_kind(s: &str) -> Result<NodeKind> {
     NodeKind::parse(s.trim()).ok_or_else(|| {
         Error::field(
             "kind",
-            Text::new("类型应为 community、village、grid、building、unit 或 village_group", "kind is one of community, village, grid, building, unit, village_group"),
+            Text::new(
+                "类型应为 community、village、grid、building、unit 或 village_group",
+                "kind is one of community, village, grid, building, unit, village_group",
+            ),
         )
     })
 }
 
 /// Creates a child node with its audit entry, in one transaction.
-pub async fn create_child_node(st: &AppState, actor: &Actor, parent: i64, kind: NodeKind, name: &str, code: Option<&str>) -> Result<store::Node> {
+pub async fn create_child_node(
+    st: &AppState,
+    actor: &Actor,
+    parent: i64,
+    kind: NodeKind,
+    name: &str,
+    code: Option<&str>,
+) -> Result<store::Node> {
     authorised_node(st, actor, parent, Action::EditRegistry).await?;
     let mut tx = st.db.begin().await?;
-    let node = store::create_node(&mut tx, actor.subdistrict_id, parent, kind, name, code.filter(|c| !c.trim().is_empty())).await?;
-    audit::record(&mut tx, actor, Change::new("node.create", "node", Some(node.id)).label(&node.name).after(json!(node))).await?;
+    let node = store::create_node(
+        &mut tx,
+        actor.subdistrict_id,
+        parent,
+        kind,
+        name,
+        code.filter(|c| !c.trim().is_empty()),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("node.create", "node", Some(node.id))
+            .label(&node.name)
+            .after(json!(node)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(node)
 }
 
-async fn create_child(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<NewChild>) -> Result<(StatusCode, Json<Value>)> {
+async fn create_child(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Body(b): Body<NewChild>,
+) -> Result<(StatusCode, Json<Value>)> {
     let kind = parse_kind(&b.kind)?;
     let node = create_child_node(&st, &actor, id, kind, &b.name, b.code.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(json!(node))))
 }
 
-async fn rooms(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>> {
+async fn rooms(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>> {
     authorised_node(&st, &actor, id, Action::ReadTree).await?;
     let rooms = store::rooms_on(&st.db, actor.subdistrict_id, id).await?;
     Ok(Json(json!({ "rooms": rooms })))
 }
 
 /// Creates a room with its audit entry, in one transaction.
-pub async fn create_room_at(st: &AppState, actor: &Actor, node_id: i64, new: &NewRoom) -> Result<store::Room> {
+pub async fn create_room_at(
+    st: &AppState,
+    actor: &Actor,
+    node_id: i64,
+    new: &NewRoom,
+) -> Result<store::Room> {
     authorised_node(st, actor, node_id, Action::EditRegistry).await?;
     let mut tx = st.db.begin().await?;
     let room = store::create_room(&mut tx, actor.subdistrict_id, node_id, new).await?;
-    audit::record(&mut tx, actor, Change::new("room.create", "room", Some(room.id)).label(&room.number).after(json!(room))).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("room.create", "room", Some(room.id))
+            .label(&room.number)
+            .after(json!(room)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(room)
 }
 
-async fn create_room(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<NewRoom>) -> Result<(StatusCode, Json<Value>)> {
+async fn create_room(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Body(b): Body<NewRoom>,
+) -> Result<(StatusCode, Json<Value>)> {
     let room = create_room_at(&st, &actor, id, &b).await?;
     Ok((StatusCode::CREATED, Json(json!(room))))
 }
 
-async fn room(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>> {
+async fn room(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>> {
     let sid = actor.subdistrict_id;
     let room = store::room(&st.db, sid, id).await?;
     let node = store::node(&st.db, sid, room.node_id).await?;
-    let target = Target::Room { room_id: room.id, path: &node.path };
+    let target = Target::Room {
+        room_id: room.id,
+        path: &node.path,
+    };
     if !allows(&actor, Action::ReadTree, target) {
         return Err(Error::Forbidden);
     }
@@ -127,31 +201,70 @@ struct Rename {
 }
 
 /// Renames a node with its audit entry (before and after), in one transaction.
-pub async fn rename_node(st: &AppState, actor: &Actor, id: i64, name: &str, code: Option<&str>) -> Result<store::Node> {
+pub async fn rename_node(
+    st: &AppState,
+    actor: &Actor,
+    id: i64,
+    name: &str,
+    code: Option<&str>,
+) -> Result<store::Node> {
     authorised_node(st, actor, id, Action::EditRegistry).await?;
     let mut tx = st.db.begin().await?;
     let (before, after) = store::rename_node(&mut tx, actor.subdistrict_id, id, name, code).await?;
-    audit::record(&mut tx, actor, Change::new("node.update", "node", Some(id)).label(&after.name).before(json!(before)).after(json!(after))).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("node.update", "node", Some(id))
+            .label(&after.name)
+            .before(json!(before))
+            .after(json!(after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
-async fn rename(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<Rename>) -> Result<Json<Value>> {
-    Ok(Json(json!(rename_node(&st, &actor, id, &b.name, b.code.as_deref()).await?)))
+async fn rename(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Body(b): Body<Rename>,
+) -> Result<Json<Value>> {
+    Ok(Json(json!(
+        rename_node(&st, &actor, id, &b.name, b.code.as_deref()).await?
+    )))
 }
 
 /// Corrects a room with its audit entry (before and after), in one transaction.
-pub async fn update_room_at(st: &AppState, actor: &Actor, id: i64, new: &NewRoom) -> Result<store::Room> {
+pub async fn update_room_at(
+    st: &AppState,
+    actor: &Actor,
+    id: i64,
+    new: &NewRoom,
+) -> Result<store::Room> {
     let sid = actor.subdistrict_id;
     let room = store::room(&st.db, sid, id).await?;
     authorised_node(st, actor, room.node_id, Action::EditRegistry).await?;
     let mut tx = st.db.begin().await?;
     let (before, after) = store::update_room(&mut tx, sid, id, new).await?;
-    audit::record(&mut tx, actor, Change::new("room.update", "room", Some(id)).label(&after.number).before(json!(before)).after(json!(after))).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("room.update", "room", Some(id))
+            .label(&after.number)
+            .before(json!(before))
+            .after(json!(after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
-async fn update_room(State(st): State<AppState>, actor: Actor, Path(id): Path<i64>, Body(b): Body<NewRoom>) -> Result<Json<Value>> {
+async fn update_room(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    Body(b): Body<NewRoom>,
+) -> Result<Json<Value>> {
     Ok(Json(json!(update_room_at(&st, &actor, id, &b).await?)))
 }

@@ -53,7 +53,10 @@ fn node_page(ctx: &Ctx, node: &store::Node, f: &NodeForm, errors: &[FieldError])
 
 async fn node_form(p: Page, Path(id): Path<i64>) -> Result<Markup> {
     let node = authorised_node(&p.ctx.state, &p.actor, id, Action::EditRegistry).await?;
-    let f = NodeForm { name: node.name.clone(), code: node.code.clone().unwrap_or_default() };
+    let f = NodeForm {
+        name: node.name.clone(),
+        code: node.code.clone().unwrap_or_default(),
+    };
     Ok(node_page(&p.ctx, &node, &f, &[]))
 }
 
@@ -62,7 +65,11 @@ async fn node_save(p: Page, Path(id): Path<i64>, Form(f): Form<NodeForm>) -> Res
         Ok(_) => Ok(Redirect::to(&format!("/tree/{id}")).into_response()),
         Err(Error::Invalid(errors)) => {
             let node = store::node(&p.ctx.state.db, p.actor.subdistrict_id, id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, node_page(&p.ctx, &node, &f, &errors)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                node_page(&p.ctx, &node, &f, &errors),
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }
@@ -110,7 +117,11 @@ async fn room_save(p: Page, Path(id): Path<i64>, Form(f): Form<RoomForm>) -> Res
         Ok(_) => Ok(Redirect::to(&format!("/rooms/{id}")).into_response()),
         Err(Error::Invalid(errors)) => {
             let room = store::room(&p.ctx.state.db, p.actor.subdistrict_id, id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, room_page(&p.ctx, &room, &f, &errors)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                room_page(&p.ctx, &room, &f, &errors),
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }

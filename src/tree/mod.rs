@@ -3,9 +3,9 @@
 
 pub mod api;
 pub mod area;
+pub mod edit;
 pub mod model;
 pub mod store;
-pub mod edit;
 pub mod web;
 
 pub use model::{NodeKind, Track};

@@ -150,13 +150,19 @@ pub async fn node_in_tx(tx: &mut Tx, sid: i64, id: i64) -> Result<Node> {
     node_with(&mut **tx, sid, id).await
 }
 
-async fn node_with<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E, sid: i64, id: i64) -> Result<Node> {
-    let row = sqlx::query(&format!("SELECT {NODE_COLS} FROM nodes WHERE subdistrict_id = $1 AND id = $2"))
-        .bind(sid)
-        .bind(id)
-        .fetch_optional(ex)
-        .await?
-        .ok_or(Error::NotFound)?;
+async fn node_with<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    ex: E,
+    sid: i64,
+    id: i64,
+) -> Result<Node> {
+    let row = sqlx::query(&format!(
+        "SELECT {NODE_COLS} FROM nodes WHERE subdistrict_id = $1 AND id = $2"
+    ))
+    .bind(sid)
+    .bind(id)
+    .fetch_optional(ex)
+    .await?
+    .ok_or(Error::NotFound)?;
     Ok(node_from(&row))
 }
 
@@ -382,7 +388,10 @@ fn check_room(new: &NewRoom) -> Result<()> {
     if number.is_empty() || number.chars().count() > 32 {
         errors.push(crate::error::FieldError::new(
             "number",
-            Text::new("请填写室号(不超过32字)", "give a room number of at most 32 characters"),
+            Text::new(
+                "请填写室号(不超过32字)",
+                "give a room number of at most 32 characters",
+            ),
         ));
     }
     for (f, v) in [
@@ -391,7 +400,10 @@ fn check_room(new: &NewRoom) -> Result<()> {
         ("contract_area", new.contract_area),
     ] {
         if v.is_some_and(|v| !(0..=super::area::MAX).contains(&v)) {
-            errors.push(crate::error::FieldError::new(f, Text::new("面积超出范围", "the area is out of range")));
+            errors.push(crate::error::FieldError::new(
+                f,
+                Text::new("面积超出范围", "the area is out of range"),
+            ));
         }
     }
     if errors.is_empty() {
@@ -597,30 +609,55 @@ pub async fn venues_under(db: &Db, sid: i64, path: &str) -> Result<Vec<Venue>> {
 }
 
 /// Renames a node (and sets its code). Returns the node before and after.
-pub async fn rename_node(tx: &mut Tx, sid: i64, id: i64, name: &str, code: Option<&str>) -> Result<(Node, Node)> {
+pub async fn rename_node(
+    tx: &mut Tx,
+    sid: i64,
+    id: i64,
+    name: &str,
+    code: Option<&str>,
+) -> Result<(Node, Node)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::field("name", Text::new("请填写名称(不超过100字)", "give a name of at most 100 characters")));
+        return Err(Error::field(
+            "name",
+            Text::new(
+                "请填写名称(不超过100字)",
+                "give a name of at most 100 characters",
+            ),
+        ));
     }
     let before = node_in_tx(tx, sid, id).await?;
     let code = code.map(str::trim).filter(|c| !c.is_empty());
-    let r = sqlx::query("UPDATE nodes SET name = $1, code = $2 WHERE subdistrict_id = $3 AND id = $4")
-        .bind(name)
-        .bind(code)
-        .bind(sid)
-        .bind(id)
-        .execute(&mut **tx)
-        .await;
+    let r =
+        sqlx::query("UPDATE nodes SET name = $1, code = $2 WHERE subdistrict_id = $3 AND id = $4")
+            .bind(name)
+            .bind(code)
+            .bind(sid)
+            .bind(id)
+            .execute(&mut **tx)
+            .await;
     match r {
-        Err(e) if crate::storage::is_unique_violation(&e) => {
-            Err(Error::field("name", Text::new("同一上级下已有同名节点", "a sibling with this name exists already")))
-        }
+        Err(e) if crate::storage::is_unique_violation(&e) => Err(Error::field(
+            "name",
+            Text::new(
+                "同一上级下已有同名节点",
+                "a sibling with this name exists already",
+            ),
+        )),
         Err(e) => Err(e.into()),
         Ok(_) => {
             if before.kind == NodeKind::Subdistrict {
-                sqlx::query("UPDATE subdistricts SET name = $1 WHERE subdistrict_id = $2").bind(name).bind(sid).execute(&mut **tx).await?;
+                sqlx::query("UPDATE subdistricts SET name = $1 WHERE subdistrict_id = $2")
+                    .bind(name)
+                    .bind(sid)
+                    .execute(&mut **tx)
+                    .await?;
             }
-            let after = Node { name: name.to_string(), code: code.map(str::to_string), ..before.clone() };
+            let after = Node {
+                name: name.to_string(),
+                code: code.map(str::to_string),
+                ..before.clone()
+            };
             Ok((before, after))
         }
     }
@@ -628,12 +665,14 @@ pub async fn rename_node(tx: &mut Tx, sid: i64, id: i64, name: &str, code: Optio
 
 /// Corrects a room's number, floor, areas and sale state. Returns it before and after.
 pub async fn update_room(tx: &mut Tx, sid: i64, id: i64, new: &NewRoom) -> Result<(Room, Room)> {
-    let row = sqlx::query(&format!("SELECT {ROOM_COLS} FROM rooms WHERE subdistrict_id = $1 AND id = $2"))
-        .bind(sid)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {ROOM_COLS} FROM rooms WHERE subdistrict_id = $1 AND id = $2"
+    ))
+    .bind(sid)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)?;
     let before = room_from(&row);
     check_room(new)?;
     let number = new.number.trim();
@@ -652,9 +691,10 @@ pub async fn update_room(tx: &mut Tx, sid: i64, id: i64, new: &NewRoom) -> Resul
     .execute(&mut **tx)
     .await;
     match r {
-        Err(e) if crate::storage::is_unique_violation(&e) => {
-            Err(Error::field("number", Text::new("该室号已存在", "this room number exists already")))
-        }
+        Err(e) if crate::storage::is_unique_violation(&e) => Err(Error::field(
+            "number",
+            Text::new("该室号已存在", "this room number exists already"),
+        )),
         Err(e) => Err(e.into()),
         Ok(_) => {
             let after = Room {

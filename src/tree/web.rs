@@ -31,7 +31,11 @@ pub fn routes() -> Router<AppState> {
 /// The tree's entry: the subdistrict for those who reach it, else the places one's roles reach.
 async fn tree_root(p: Page) -> Result<Response> {
     let root_path = format!("/{}/", p.actor.subdistrict_id);
-    if allows(&p.actor, Action::ReadTree, Target::Node { path: &root_path }) {
+    if allows(
+        &p.actor,
+        Action::ReadTree,
+        Target::Node { path: &root_path },
+    ) {
         return Ok(Redirect::to(&format!("/tree/{}", p.actor.subdistrict_id)).into_response());
     }
     let ctx = &p.ctx;
@@ -39,7 +43,10 @@ async fn tree_root(p: Page) -> Result<Response> {
     for g in &p.actor.grants {
         if let Some(id) = g.node_id {
             if allows(&p.actor, Action::ReadTree, Target::Node { path: &g.path }) {
-                places.push((store::node(&ctx.state.db, p.actor.subdistrict_id, id).await?, g.role));
+                places.push((
+                    store::node(&ctx.state.db, p.actor.subdistrict_id, id).await?,
+                    g.role,
+                ));
             }
         }
     }
@@ -111,10 +118,23 @@ struct NodeQ {
 const HOUSEHOLDS_PER_PAGE: i64 = 50;
 
 async fn node_page(p: Page, Path(id): Path<i64>, Query(q): Query<NodeQ>) -> Result<Markup> {
-    render_node(&p, id, q.page.unwrap_or(0), Echo::default(), Echo::default()).await
+    render_node(
+        &p,
+        id,
+        q.page.unwrap_or(0),
+        Echo::default(),
+        Echo::default(),
+    )
+    .await
 }
 
-async fn render_node(p: &Page, id: i64, page: i64, child: Echo<ChildForm>, room: Echo<RoomForm>) -> Result<Markup> {
+async fn render_node(
+    p: &Page,
+    id: i64,
+    page: i64,
+    child: Echo<ChildForm>,
+    room: Echo<RoomForm>,
+) -> Result<Markup> {
     let ctx = &p.ctx;
     let st = &ctx.state;
     let sid = p.actor.subdistrict_id;
@@ -130,18 +150,36 @@ async fn render_node(p: &Page, id: i64, page: i64, child: Echo<ChildForm>, room:
         .collect();
     let children = store::children(&st.db, sid, id).await?;
     let counts = store::subtree_counts(&st.db, sid, &node.path).await?;
-    let rooms = if node.kind.holds_rooms() { store::rooms_on(&st.db, sid, id).await? } else { Vec::new() };
-    let show_households = can_people && matches!(node.kind, NodeKind::Grid | NodeKind::Building | NodeKind::Unit | NodeKind::VillageGroup);
+    let rooms = if node.kind.holds_rooms() {
+        store::rooms_on(&st.db, sid, id).await?
+    } else {
+        Vec::new()
+    };
+    let show_households = can_people
+        && matches!(
+            node.kind,
+            NodeKind::Grid | NodeKind::Building | NodeKind::Unit | NodeKind::VillageGroup
+        );
     let page = page.max(0);
     let households = if show_households {
-        crate::people::store::households_under(&st.db, sid, &node.path, HOUSEHOLDS_PER_PAGE + 1, page * HOUSEHOLDS_PER_PAGE).await?
+        crate::people::store::households_under(
+            &st.db,
+            sid,
+            &node.path,
+            HOUSEHOLDS_PER_PAGE + 1,
+            page * HOUSEHOLDS_PER_PAGE,
+        )
+        .await?
     } else {
         Vec::new()
     };
     let more = households.len() as i64 > HOUSEHOLDS_PER_PAGE;
     let holders = crate::access::store::holders_at(&st.db, sid, id).await?;
     let orgs = store::orgs_on(&st.db, sid, &[id]).await?;
-    let venues = if matches!(node.kind, NodeKind::Subdistrict | NodeKind::Community | NodeKind::Village) {
+    let venues = if matches!(
+        node.kind,
+        NodeKind::Subdistrict | NodeKind::Community | NodeKind::Village
+    ) {
         store::venues_under(&st.db, sid, &node.path).await?
     } else {
         Vec::new()
@@ -295,7 +333,9 @@ pub fn venue_kind(ctx: &Ctx, kind: &str) -> String {
 
 async fn add_child(p: Page, Path(id): Path<i64>, Form(f): Form<ChildForm>) -> Result<Response> {
     let result = match parse_kind(&f.kind) {
-        Ok(kind) => create_child_node(&p.ctx.state, &p.actor, id, kind, &f.name, Some(&f.code)).await,
+        Ok(kind) => {
+            create_child_node(&p.ctx.state, &p.actor, id, kind, &f.name, Some(&f.code)).await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -331,7 +371,13 @@ pub(super) fn parse_room_form(f: &RoomForm) -> std::result::Result<NewRoom, Vec<
         match f.floor.trim().parse::<i64>() {
             Ok(v) if (-10..=200).contains(&v) => Some(v),
             _ => {
-                errors.push(FieldError::new("floor", crate::i18n::Text::new("楼层应为 -10 到 200 的整数", "the floor is a whole number from -10 to 200")));
+                errors.push(FieldError::new(
+                    "floor",
+                    crate::i18n::Text::new(
+                        "楼层应为 -10 到 200 的整数",
+                        "the floor is a whole number from -10 to 200",
+                    ),
+                ));
                 None
             }
         }
@@ -370,13 +416,24 @@ async fn room_page(p: Page, Path(id): Path<i64>) -> Result<Markup> {
     let sid = p.actor.subdistrict_id;
     let room = store::room(&st.db, sid, id).await?;
     let node = store::node(&st.db, sid, room.node_id).await?;
-    let target = Target::Room { room_id: id, path: &node.path };
+    let target = Target::Room {
+        room_id: id,
+        path: &node.path,
+    };
     if !allows(&p.actor, Action::ReadTree, target) {
         return Err(Error::Forbidden);
     }
     let can_people = allows(&p.actor, Action::ReadPeople, target);
-    let owners = if can_people { crate::people::store::owners_of_room(&st.db, sid, id).await? } else { Vec::new() };
-    let households = if can_people { crate::people::store::households_of_room(&st.db, sid, id).await? } else { Vec::new() };
+    let owners = if can_people {
+        crate::people::store::owners_of_room(&st.db, sid, id).await?
+    } else {
+        Vec::new()
+    };
+    let households = if can_people {
+        crate::people::store::households_of_room(&st.db, sid, id).await?
+    } else {
+        Vec::new()
+    };
     let ancestors = store::ancestors(&st.db, sid, &node.path).await?;
     let mut trail: Vec<(String, String)> = ancestors
         .iter()
@@ -384,7 +441,11 @@ async fn room_page(p: Page, Path(id): Path<i64>) -> Result<Markup> {
         .map(|a| (format!("/tree/{}", a.id), a.name.clone()))
         .collect();
     trail.push((String::new(), room.number.clone()));
-    let is_owner_view = p.actor.grants.iter().any(|g| g.role == Role::Owner && g.room_id == Some(id));
+    let is_owner_view = p
+        .actor
+        .grants
+        .iter()
+        .any(|g| g.role == Role::Owner && g.room_id == Some(id));
     let body = html! {
         (crumbs(&trail))
         h1 { (node.name) " " (room.number) (ctx.t("室", "")) }

@@ -211,7 +211,11 @@ impl FromRequestParts<AppState> for Ctx {
         // The page a language switch returns to: this one for GET; after a form was posted,
         // the page the form was on (a POST address cannot be fetched again).
         let path = if parts.method == Method::GET {
-            parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into())
         } else {
             parts
                 .headers

@@ -44,7 +44,11 @@ async fn every_documented_route_answers() {
                     assert!(s.is_success(), "{method} {path}: {s}");
                 } else if s.is_client_error() {
                     assert_ne!(s, StatusCode::NOT_FOUND, "{method} {path}");
-                    assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{method} {path}");
+                    assert_eq!(
+                        h[header::CONTENT_TYPE],
+                        "application/problem+json",
+                        "{method} {path}"
+                    );
                 }
             }
         }
@@ -56,12 +60,21 @@ async fn every_documented_route_answers() {
 async fn the_api_without_a_token_says_401_in_problem_json() {
     for_each_db(|app| async move {
         let _f = app.fixture().await;
-        let (s, h, b) = app.send(Request::get("/api/v1/me").body(Body::empty()).unwrap()).await;
+        let (s, h, b) = app
+            .send(Request::get("/api/v1/me").body(Body::empty()).unwrap())
+            .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(v["status"], 401);
-        let (s, _, _) = app.send(Request::get("/api/v1/me").header(header::AUTHORIZATION, "Bearer rbt_1_nope").body(Body::empty()).unwrap()).await;
+        let (s, _, _) = app
+            .send(
+                Request::get("/api/v1/me")
+                    .header(header::AUTHORIZATION, "Bearer rbt_1_nope")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     })
     .await;

@@ -11,18 +11,48 @@ async fn renaming_a_node_is_audited_with_before_and_after() {
     for_each_db(|app| async move {
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
-        let (s, v) = app.json(Method::PATCH, &format!("/api/v1/nodes/{}", f.grid_a1), &t, json!({ "name": "章浜第一网格" })).await;
+        let (s, v) = app
+            .json(
+                Method::PATCH,
+                &format!("/api/v1/nodes/{}", f.grid_a1),
+                &t,
+                json!({ "name": "章浜第一网格" }),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["name"], "章浜第一网格");
-        let (s, v) = app.json(Method::PATCH, &format!("/api/v1/nodes/{}", f.grid_a1), &t, json!({ "name": "章浜二网格" })).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a sibling has that name");
+        let (s, v) = app
+            .json(
+                Method::PATCH,
+                &format!("/api/v1/nodes/{}", f.grid_a1),
+                &t,
+                json!({ "name": "章浜二网格" }),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a sibling has that name"
+        );
         assert_eq!(v["errors"][0]["field"], "name");
-        let (_, v) = app.get_json(&format!("/api/v1/audit?action=node.update&subject_id={}", f.grid_a1), &t).await;
+        let (_, v) = app
+            .get_json(
+                &format!("/api/v1/audit?action=node.update&subject_id={}", f.grid_a1),
+                &t,
+            )
+            .await;
         let e = &v["entries"][0];
         assert_eq!(e["before"]["name"], "章浜一网格");
         assert_eq!(e["after"]["name"], "章浜第一网格");
         let gm = app.token(&f, "gm_a1").await;
-        let (s, _) = app.json(Method::PATCH, &format!("/api/v1/nodes/{}", f.grid_a1), &gm, json!({ "name": "x" })).await;
+        let (s, _) = app
+            .json(
+                Method::PATCH,
+                &format!("/api/v1/nodes/{}", f.grid_a1),
+                &gm,
+                json!({ "name": "x" }),
+            )
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
     })
     .await;
@@ -61,29 +91,56 @@ async fn correcting_a_person_changes_only_what_is_typed_and_logs_masks_only() {
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
         let path = format!("/api/v1/people/{}", f.person_a1);
-        let (s, v) = app.json(Method::PATCH, &path, &t, json!({ "phone": "13900001111" })).await;
+        let (s, v) = app
+            .json(Method::PATCH, &path, &t, json!({ "phone": "13900001111" }))
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["person"]["phone"], "139****1111");
         assert_eq!(v["person"]["name"], "张三丰", "the name stays");
-        assert!(v["person"]["id_number"].as_str().unwrap().starts_with("310118"), "the ID number stays");
-        let (s, v) = app.json(Method::PATCH, &path, &t, json!({ "phone": "123" })).await;
+        assert!(
+            v["person"]["id_number"]
+                .as_str()
+                .unwrap()
+                .starts_with("310118"),
+            "the ID number stays"
+        );
+        let (s, v) = app
+            .json(Method::PATCH, &path, &t, json!({ "phone": "123" }))
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(v["errors"][0]["field"], "phone");
-        let (_, v) = app.post_json(&format!("{path}/reveal"), &t, json!({ "field": "phone", "reason": "核对更正" })).await;
+        let (_, v) = app
+            .post_json(
+                &format!("{path}/reveal"),
+                &t,
+                json!({ "field": "phone", "reason": "核对更正" }),
+            )
+            .await;
         assert_eq!(v["value"], "13900001111");
         let (_, v) = app.get_json("/api/v1/audit?action=person.update", &t).await;
         let e = &v["entries"][0];
         assert_eq!(e["before"]["phone"], "138****1234");
         assert_eq!(e["after"]["values"]["phone"], "139****1111");
         let text = v.to_string();
-        assert!(!text.contains("13900001111") && !text.contains("13812341234"), "no clear phone numbers in the audit log");
+        assert!(
+            !text.contains("13900001111") && !text.contains("13812341234"),
+            "no clear phone numbers in the audit log"
+        );
         // A grid member may read but not correct.
         let gm = app.token(&f, "gm_a1").await;
-        let (s, _) = app.json(Method::PATCH, &path, &gm, json!({ "phone": "13900002222" })).await;
+        let (s, _) = app
+            .json(Method::PATCH, &path, &gm, json!({ "phone": "13900002222" }))
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         // The page keeps what was typed.
         let (_, cookies) = app.browser_login("admin", PASSWORD).await;
-        let (s, _, body) = app.browser_post(&format!("/people/{}/edit", f.person_a1), &cookies, "name=%E5%BC%A0%E4%B8%89%E4%B8%B0&phone=999").await;
+        let (s, _, body) = app
+            .browser_post(
+                &format!("/people/{}/edit", f.person_a1),
+                &cookies,
+                "name=%E5%BC%A0%E4%B8%89%E4%B8%B0&phone=999",
+            )
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("value=\"999\""));
     })

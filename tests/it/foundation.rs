@@ -40,18 +40,36 @@ async fn two_subdistricts_in_one_database_never_see_each_other() {
         assert_eq!(s, StatusCode::OK, "{v}");
         // A change in B shows in B's audit log and never in A's.
         let token_b = app.token(&b, "admin").await;
-        let (s, _) = app.post_json(&format!("/api/v1/nodes/{}/children", b.root), &token_b, json!({ "kind": "community", "name": "只属于乙的社区" })).await;
+        let (s, _) = app
+            .post_json(
+                &format!("/api/v1/nodes/{}/children", b.root),
+                &token_b,
+                json!({ "kind": "community", "name": "只属于乙的社区" }),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED);
         let (s, v) = app.get_json("/api/v1/audit?limit=500", &token_a).await;
         assert_eq!(s, StatusCode::OK);
         let entries = v["entries"].as_array().unwrap();
         assert!(!entries.is_empty());
-        assert!(entries.iter().all(|e| e["subject_label"] != "只属于乙的社区"));
+        assert!(entries
+            .iter()
+            .all(|e| e["subject_label"] != "只属于乙的社区"));
         let (_, v) = app.get_json("/api/v1/audit?limit=500", &token_b).await;
-        assert!(v["entries"].as_array().unwrap().iter().any(|e| e["subject_label"] == "只属于乙的社区"));
+        assert!(v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["subject_label"] == "只属于乙的社区"));
         // Nor does A's admin find B's new community among A's children.
-        let (_, v) = app.get_json(&format!("/api/v1/nodes/{}", a.root), &token_a).await;
-        assert!(v["children"].as_array().unwrap().iter().all(|c| c["name"] != "只属于乙的社区"));
+        let (_, v) = app
+            .get_json(&format!("/api/v1/nodes/{}", a.root), &token_a)
+            .await;
+        assert!(v["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] != "只属于乙的社区"));
         // A session token of A does not work as B's: the tenant is part of the token.
         let forged = token_a.replacen(&format!("rbt_{}_", a.sid), &format!("rbt_{}_", b.sid), 1);
         let (s, _) = app.get_json("/api/v1/me", &forged).await;

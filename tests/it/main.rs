@@ -5,14 +5,14 @@ mod harness;
 
 mod api_doc;
 
-mod foundation;
-mod edits;
-mod people;
-mod tree;
+mod admin;
 mod browser;
 mod cli;
-mod durability;
-mod webdriver;
 mod demo;
-mod admin;
+mod durability;
+mod edits;
+mod foundation;
+mod people;
 mod registry;
+mod tree;
+mod webdriver;
