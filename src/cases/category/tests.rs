@@ -1,0 +1,696 @@
+use super::*;
+use proptest::prelude::*;
+
+fn tree() -> CategoryTree {
+    CategoryTree::seeded()
+}
+
+fn root(code: &str) -> Category {
+    Category {
+        code: code.to_string(),
+        name_zh: "测试".into(),
+        name_en: "Test".into(),
+        parent: None,
+        owner: Some(OwnerUnit::Committee),
+        deadlines: Some(DeadlineProfile::STANDARD),
+        anonymous_allowed: Some(true),
+        keywords: vec![],
+        fields: vec![],
+    }
+}
+
+fn child(code: &str, parent: &str) -> Category {
+    Category {
+        parent: Some(parent.to_string()),
+        owner: None,
+        deadlines: None,
+        anonymous_allowed: None,
+        ..root(code)
+    }
+}
+
+fn field(code: &str, datatype: Datatype) -> Field {
+    Field {
+        code: code.to_string(),
+        variable: true,
+        datatype,
+        required: false,
+        description_zh: "问题".into(),
+        description_en: "Question".into(),
+        datatype_description_zh: None,
+        datatype_description_en: None,
+        order: 1,
+        values: if datatype.is_list() {
+            ["a", "b", "c"]
+                .iter()
+                .map(|k| FieldValue {
+                    key: k.to_string(),
+                    name_zh: format!("选项{k}"),
+                    name_en: format!("Choice {k}"),
+                })
+                .collect()
+        } else {
+            vec![]
+        },
+    }
+}
+
+fn errors_of(t: &CategoryTree) -> Vec<String> {
+    match t.validate() {
+        Ok(()) => vec![],
+        Err(e) => e.into_iter().map(|e| e.field).collect(),
+    }
+}
+
+fn submit(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+        .collect()
+}
+
+// ── The seed ────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn seeded_tree_is_valid() {
+    let t = tree();
+    assert_eq!(t.validate(), Ok(()));
+    assert!(t.categories.len() >= 40);
+}
+
+#[test]
+fn seeded_tree_has_the_issue_roots_and_children() {
+    let t = tree();
+    let roots: Vec<&str> = t.roots().map(|c| c.code.as_str()).collect();
+    assert_eq!(
+        roots,
+        [
+            "env",
+            "property",
+            "neighbour",
+            "lift",
+            "facilities",
+            "safety",
+            "parking",
+            "policy",
+            "rural"
+        ]
+    );
+    for r in &roots {
+        assert!(t.children(r).count() >= 3, "{r} has children");
+    }
+    for name in [
+        "垃圾清运",
+        "绿化养护",
+        "电梯故障",
+        "消防通道占用",
+        "噪音扰民",
+        "路灯损坏",
+        "井盖缺失",
+    ] {
+        assert!(t.categories.iter().any(|c| c.name_zh == name), "{name}");
+    }
+    // Every category resolves.
+    for c in &t.categories {
+        assert!(t.resolve(&c.code).is_some(), "{}", c.code);
+    }
+}
+
+#[test]
+fn seeded_deadlines_follow_the_domain_rule() {
+    let t = tree();
+    let r = t.resolve("env.garbage").unwrap();
+    assert_eq!(r.deadlines, DeadlineProfile::STANDARD);
+    assert_eq!(r.deadlines.first_contact, Period::working_days(1));
+    assert_eq!(r.deadlines.handling, Period::working_days(5));
+    assert_eq!(r.deadlines.rehandling, Period::working_days(3));
+    assert_eq!(r.owner, OwnerUnit::Committee);
+    assert!(r.anonymous_allowed);
+
+    let s = t.resolve("safety.fire_lane").unwrap();
+    assert_eq!(s.deadlines, DeadlineProfile::URGENT);
+    assert!(s.deadlines.urgent);
+    assert_eq!(s.owner, OwnerUnit::PropertyCompany);
+    for c in t.categories.iter().filter(|c| c.code.starts_with("safety")) {
+        let d = t.resolve(&c.code).unwrap().deadlines;
+        assert!(d.urgent, "{}", c.code);
+        assert!(d.periods().iter().all(|(_, p)| p.unit == PeriodUnit::Hours));
+    }
+
+    let p = t.resolve("policy.insurance").unwrap();
+    assert_eq!(p.deadlines, DeadlineProfile::CONSULTATION);
+    assert_eq!(p.deadlines.handling, Period::working_days(1));
+    assert!(!p.anonymous_allowed);
+    assert_eq!(
+        t.resolve("policy.jobs").unwrap().owner,
+        OwnerUnit::PairingUnit
+    );
+
+    // Children override their parents where they must.
+    assert!(t.resolve("lift.trapped").unwrap().deadlines.urgent);
+    assert!(!t.resolve("lift.fault").unwrap().deadlines.urgent);
+    assert!(t.resolve("facilities.manhole").unwrap().deadlines.urgent);
+    assert!(t.resolve("neighbour.noise").unwrap().anonymous_allowed);
+    assert!(!t.resolve("neighbour.pets").unwrap().anonymous_allowed);
+    assert_eq!(
+        t.resolve("env.greenery").unwrap().owner,
+        OwnerUnit::PropertyCompany
+    );
+    assert_eq!(
+        t.resolve("rural.waterway").unwrap().owner,
+        OwnerUnit::Committee
+    );
+    assert_eq!(t.resolve("nope"), None);
+}
+
+#[test]
+fn tree_round_trips_through_json() {
+    let t = tree();
+    let json = serde_json::to_string(&t).unwrap();
+    let back: CategoryTree = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, t);
+    let p = serde_json::to_value(Period::hours(4)).unwrap();
+    assert_eq!(p, serde_json::json!({"amount": 4, "unit": "hours"}));
+    let d: DeadlineProfile = serde_json::from_value(serde_json::json!({
+        "first_contact": {"amount": 1, "unit": "days"},
+        "handling": {"amount": 5, "unit": "days"},
+        "rehandling": {"amount": 3, "unit": "days"}
+    }))
+    .unwrap();
+    assert_eq!(d, DeadlineProfile::STANDARD);
+}
+
+#[test]
+fn malformed_toml_is_a_localised_error() {
+    let e = CategoryTree::from_toml("[[category]]\ncode = 3").unwrap_err();
+    assert!(e.zh.starts_with("类别配置格式有误"));
+    assert!(CategoryTree::from_toml("").unwrap().categories.is_empty());
+}
+
+#[test]
+fn navigation() {
+    let t = tree();
+    assert!(t.is_leaf("env.garbage"));
+    assert!(!t.is_leaf("env"));
+    let chain: Vec<&str> = t
+        .ancestors("env.garbage")
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(chain, ["env.garbage", "env"]);
+    assert_eq!(t.path_name("env.garbage", Lang::Zh), "环境卫生 / 垃圾清运");
+    assert_eq!(
+        t.path_name("env.garbage", Lang::En),
+        "Environment and sanitation / Garbage collection"
+    );
+    assert_eq!(
+        t.get("env").unwrap().name().en,
+        "Environment and sanitation"
+    );
+}
+
+#[test]
+fn labels() {
+    assert_eq!(Period::working_days(5).label().zh, "5 个工作日");
+    assert_eq!(Period::working_days(1).label().en, "1 working day");
+    assert_eq!(Period::hours(24).label().en, "24 hours");
+    assert_eq!(Period::hours(1).label().zh, "1 小时");
+    assert_eq!(OwnerUnit::PropertyCompany.label().zh, "物业服务企业");
+    assert_eq!(
+        OwnerUnit::Committee.label().en,
+        "community or village committee"
+    );
+}
+
+// ── Open311 ─────────────────────────────────────────────────────────────────────────
+
+#[test]
+fn open311_services_are_the_leaves() {
+    let t = tree();
+    let s = t.open311_services(Lang::Zh);
+    assert!(s.iter().all(|x| t.is_leaf(&x.service_code)));
+    assert!(!s.iter().any(|x| x.service_code == "env"));
+    let g = s.iter().find(|x| x.service_code == "env.garbage").unwrap();
+    assert_eq!(g.service_name, "垃圾清运");
+    assert_eq!(g.group, "环境卫生");
+    assert!(g.metadata);
+    assert_eq!(g.kind, "realtime");
+    assert_eq!(g.keywords, "垃圾,清运,垃圾桶,满溢");
+    let json = serde_json::to_value(g).unwrap();
+    assert_eq!(json["type"], "realtime");
+    let r = s.iter().find(|x| x.service_code == "env.clutter").unwrap();
+    assert!(!r.metadata);
+}
+
+#[test]
+fn open311_definition_matches_the_spec_shape() {
+    let t = tree();
+    let d = t
+        .get("neighbour.noise")
+        .unwrap()
+        .service_definition(Lang::En);
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["service_code"], "neighbour.noise");
+    let a = &json["attributes"][0];
+    assert_eq!(a["variable"], true);
+    assert_eq!(a["code"], "noise_time");
+    assert_eq!(a["datatype"], "multivaluelist");
+    assert_eq!(a["required"], false);
+    assert_eq!(a["datatype_description"], serde_json::Value::Null);
+    assert_eq!(a["order"], 1);
+    assert_eq!(a["description"], "When does it usually happen");
+    assert_eq!(
+        a["values"][2],
+        serde_json::json!({"key": "night", "name": "At night (after 22:00)"})
+    );
+    assert_eq!(json["attributes"][1]["datatype"], "datetime");
+    let zh = t.get("property.leak").unwrap().service_definition(Lang::Zh);
+    assert_eq!(
+        zh.attributes[0].datatype_description.as_deref(),
+        Some("如 3号楼2单元501")
+    );
+    assert_eq!(zh.attributes[1].datatype, Datatype::Number);
+}
+
+#[test]
+fn fields_come_in_display_order() {
+    let mut c = root("x");
+    c.fields = vec![
+        field("b", Datatype::String),
+        field("a", Datatype::String),
+        field("c", Datatype::String),
+    ];
+    c.fields[0].order = 2;
+    let order: Vec<&str> = c
+        .fields_in_order()
+        .iter()
+        .map(|f| f.code.as_str())
+        .collect();
+    assert_eq!(order, ["a", "c", "b"]);
+}
+
+// ── Tree validation ─────────────────────────────────────────────────────────────────
+
+#[test]
+fn rejects_duplicate_and_malformed_codes() {
+    let t = CategoryTree {
+        categories: vec![
+            root("a"),
+            root("a"),
+            root("B"),
+            root(""),
+            root("1x"),
+            root(&"x".repeat(65)),
+            root("a.b-c_9"),
+        ],
+    };
+    assert_eq!(
+        errors_of(&t),
+        [
+            "categories[1].code",
+            "categories[2].code",
+            "categories[3].code",
+            "categories[4].code",
+            "categories[5].code"
+        ]
+    );
+    let e = t.validate().unwrap_err();
+    assert_eq!(e[0].message.zh, "类别代码“a”重复");
+}
+
+#[test]
+fn rejects_missing_names() {
+    let mut c = root("a");
+    c.name_zh = " ".into();
+    c.name_en = String::new();
+    let t = CategoryTree {
+        categories: vec![c],
+    };
+    assert_eq!(
+        errors_of(&t),
+        ["categories[0].name_zh", "categories[0].name_en"]
+    );
+}
+
+#[test]
+fn rejects_missing_parents_self_parents_and_cycles() {
+    let t = CategoryTree {
+        categories: vec![
+            root("r"),
+            child("orphan", "nowhere"),
+            child("selfish", "selfish"),
+            child("x", "y"),
+            child("y", "z"),
+            child("z", "x"),
+            // Hangs below the cycle without being in it.
+            child("w", "x"),
+            child("ok", "r"),
+        ],
+    };
+    assert_eq!(
+        errors_of(&t),
+        [
+            "categories[1].parent",
+            "categories[2].parent",
+            "categories[3].parent",
+            "categories[4].parent",
+            "categories[5].parent"
+        ]
+    );
+    let e = t.validate().unwrap_err();
+    assert_eq!(e[0].message.zh, "上级类别“nowhere”不存在");
+    assert_eq!(e[2].message.en, "the parents of \"x\" form a cycle");
+    // Navigation still ends on a cyclic tree.
+    assert_eq!(t.ancestors("w").len(), 4);
+    assert_eq!(t.resolve("x"), None);
+}
+
+#[test]
+fn roots_must_set_owner_deadlines_and_anonymity() {
+    let mut c = root("r");
+    c.owner = None;
+    c.deadlines = None;
+    c.anonymous_allowed = None;
+    let t = CategoryTree {
+        categories: vec![c],
+    };
+    assert_eq!(
+        errors_of(&t),
+        [
+            "categories[0].owner",
+            "categories[0].deadlines",
+            "categories[0].anonymous_allowed"
+        ]
+    );
+}
+
+#[test]
+fn urgent_profiles_count_in_hours_and_periods_are_non_zero() {
+    let mut c = root("r");
+    c.deadlines = Some(DeadlineProfile {
+        first_contact: Period::hours(1),
+        handling: Period::working_days(1),
+        rehandling: Period::hours(0),
+        urgent: true,
+    });
+    let t = CategoryTree {
+        categories: vec![c],
+    };
+    assert_eq!(
+        errors_of(&t),
+        [
+            "categories[0].deadlines.handling",
+            "categories[0].deadlines.rehandling"
+        ]
+    );
+    let e = t.validate().unwrap_err();
+    assert_eq!(e[0].message.zh, "紧急类别的时限须按小时计");
+    assert_eq!(e[1].message.en, "a period must be longer than zero");
+    // Hours without urgency are allowed (a local rule may want them).
+    let mut c = root("r");
+    c.deadlines = Some(DeadlineProfile {
+        urgent: false,
+        ..DeadlineProfile::URGENT
+    });
+    assert_eq!(
+        CategoryTree {
+            categories: vec![c]
+        }
+        .validate(),
+        Ok(())
+    );
+}
+
+#[test]
+fn rejects_bad_fields() {
+    let mut c = root("r");
+    let mut empty_list = field("kind", Datatype::Singlevaluelist);
+    empty_list.values.clear();
+    let mut string_with_values = field("note", Datatype::String);
+    string_with_values.values = field("x", Datatype::Multivaluelist).values;
+    let mut info_required = field("info", Datatype::Text);
+    info_required.variable = false;
+    info_required.required = true;
+    let mut bad_keys = field("many", Datatype::Multivaluelist);
+    bad_keys.values[1].key = "a".into();
+    bad_keys.values[2].key = "has space".into();
+    bad_keys.values[0].name_en = String::new();
+    let mut no_description = field("q", Datatype::Number);
+    no_description.description_en = " ".into();
+    c.fields = vec![
+        empty_list,
+        string_with_values,
+        info_required,
+        bad_keys,
+        field("Bad", Datatype::String),
+        field("note", Datatype::Text),
+        no_description,
+    ];
+    let t = CategoryTree {
+        categories: vec![c],
+    };
+    assert_eq!(
+        errors_of(&t),
+        [
+            "categories[0].fields[0].values",
+            "categories[0].fields[1].values",
+            "categories[0].fields[2].required",
+            "categories[0].fields[3].values[0].name",
+            "categories[0].fields[3].values[1].key",
+            "categories[0].fields[3].values[2].key",
+            "categories[0].fields[4].code",
+            "categories[0].fields[5].code",
+            "categories[0].fields[6].description",
+        ]
+    );
+}
+
+#[test]
+fn code_rule() {
+    for ok in ["a", "env.garbage", "fire_lane", "x-1", "a9"] {
+        assert!(is_code(ok), "{ok}");
+    }
+    for bad in ["", "A", "9a", ".a", "a b", "垃圾", "a/b"] {
+        assert!(!is_code(bad), "{bad}");
+    }
+    assert!(is_code(&"a".repeat(64)));
+    assert!(!is_code(&"a".repeat(65)));
+}
+
+// ── Attribute values ────────────────────────────────────────────────────────────────
+
+fn form_category() -> Category {
+    let mut c = root("form");
+    let mut s = field("plate", Datatype::String);
+    s.required = true;
+    let mut info = field("notice", Datatype::Text);
+    info.variable = false;
+    info.order = 9;
+    c.fields = vec![
+        s,
+        field("note", Datatype::Text),
+        field("floor", Datatype::Number),
+        field("when", Datatype::Datetime),
+        field("one", Datatype::Singlevaluelist),
+        field("many", Datatype::Multivaluelist),
+        info,
+    ];
+    for (i, f) in c.fields.iter_mut().enumerate() {
+        f.order = i as u32 + 1;
+    }
+    c
+}
+
+#[test]
+fn accepts_good_values() {
+    let c = form_category();
+    let v = validate_attributes(
+        &c,
+        &submit(&[
+            ("plate", &[" 沪A12345 "]),
+            ("note", &["第一行\n第二行"]),
+            ("floor", &["-1.5"]),
+            ("when", &["2026-03-01T09:30"]),
+            ("one", &["b"]),
+            ("many", &["c", "a", "c"]),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(v["plate"], AttributeValue::Text("沪A12345".into()));
+    assert_eq!(v["note"], AttributeValue::Text("第一行\n第二行".into()));
+    assert_eq!(v["floor"], AttributeValue::Number(-1.5));
+    // 2026-03-01 09:30 Shanghai = 01:30 UTC.
+    assert_eq!(v["when"], AttributeValue::Datetime(1_772_328_600_000));
+    assert_eq!(v["one"], AttributeValue::Choice("b".into()));
+    assert_eq!(
+        v["many"],
+        AttributeValue::Choices(vec!["a".into(), "c".into()])
+    );
+    // Optional fields may be left out or blank.
+    let v = validate_attributes(&c, &submit(&[("plate", &["x"]), ("note", &["  "])])).unwrap();
+    assert_eq!(v.len(), 1);
+}
+
+#[test]
+fn datetime_forms() {
+    let ms = 1_772_328_600_000;
+    for s in [
+        "2026-03-01T09:30",
+        "2026-03-01T09:30:00",
+        "2026-03-01T09:30:00+08:00",
+        "2026-03-01T01:30:00Z",
+    ] {
+        assert_eq!(parse_datetime(s), Some(ms), "{s}");
+    }
+    for s in [
+        "2026-03-01",
+        "2026-02-30T09:30",
+        "09:30",
+        "明天上午",
+        "2026-03-01 09:30",
+    ] {
+        assert_eq!(parse_datetime(s), None, "{s}");
+    }
+}
+
+#[test]
+fn reports_every_bad_value_on_its_field() {
+    let c = form_category();
+    let long = "长".repeat(MAX_STRING_CHARS + 1);
+    let e = validate_attributes(
+        &c,
+        &submit(&[
+            ("plate", &[long.as_str()]),
+            ("floor", &["三楼"]),
+            ("when", &["yesterday"]),
+            ("one", &["a", "b"]),
+            ("many", &["a", "z"]),
+            ("notice", &["hello"]),
+            ("ghost", &["boo"]),
+        ]),
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "attribute[ghost]",
+            "attribute[plate]",
+            "attribute[floor]",
+            "attribute[when]",
+            "attribute[one]",
+            "attribute[many]",
+            "attribute[notice]"
+        ]
+    );
+    assert_eq!(e[1].message.zh, format!("不能超过 {MAX_STRING_CHARS} 个字"));
+    assert_eq!(e[2].message.en, "must be a number");
+    assert_eq!(e[4].message.zh, "此项只能填一个值");
+    assert_eq!(e[5].message.zh, "“z”不是可选项");
+    assert_eq!(
+        e[6].message.en,
+        "this attribute is informational and takes no value"
+    );
+}
+
+#[test]
+fn required_and_other_limits() {
+    let c = form_category();
+    let e = validate_attributes(&c, &submit(&[])).unwrap_err();
+    assert_eq!(
+        e,
+        vec![FieldError::new(
+            "attribute[plate]",
+            Text::new("此项必填", "this field is required")
+        )]
+    );
+    let e = validate_attributes(&c, &submit(&[("plate", &["", " "])])).unwrap_err();
+    assert_eq!(e[0].field, "attribute[plate]");
+    let e = validate_attributes(&c, &submit(&[("plate", &["a\nb"])])).unwrap_err();
+    assert_eq!(e[0].message.en, "a single line only");
+    let ok_text = "字".repeat(MAX_TEXT_CHARS);
+    assert!(validate_attributes(
+        &c,
+        &submit(&[("plate", &["x"]), ("note", &[ok_text.as_str()])])
+    )
+    .is_ok());
+    let long_text = "字".repeat(MAX_TEXT_CHARS + 1);
+    assert!(validate_attributes(
+        &c,
+        &submit(&[("plate", &["x"]), ("note", &[long_text.as_str()])])
+    )
+    .is_err());
+    for bad in ["NaN", "inf", "1,5", "0x10", "1_000", "--1"] {
+        assert!(
+            validate_attributes(&c, &submit(&[("plate", &["x"]), ("floor", &[bad])])).is_err(),
+            "{bad}"
+        );
+    }
+    for good in ["0", "12", "+3", "1e3", "0.25"] {
+        assert!(
+            validate_attributes(&c, &submit(&[("plate", &["x"]), ("floor", &[good])])).is_ok(),
+            "{good}"
+        );
+    }
+}
+
+#[test]
+fn seeded_category_attributes() {
+    let t = tree();
+    let g = t.get("env.garbage").unwrap();
+    assert!(validate_attributes(g, &submit(&[])).is_err());
+    assert!(validate_attributes(g, &submit(&[("garbage_kind", &["bulky"])])).is_ok());
+    assert!(validate_attributes(g, &submit(&[("garbage_kind", &["大件垃圾"])])).is_err());
+    // A category without fields takes none.
+    let r = t.get("env.clutter").unwrap();
+    assert_eq!(validate_attributes(r, &submit(&[])), Ok(BTreeMap::new()));
+    assert!(validate_attributes(r, &submit(&[("x", &["1"])])).is_err());
+}
+
+proptest! {
+    #[test]
+    fn list_values_are_accepted_exactly_when_they_are_keys(
+        picks in proptest::collection::vec("[a-e]", 0..6),
+    ) {
+        let c = form_category();
+        let refs: Vec<&str> = picks.iter().map(String::as_str).collect();
+        let r = validate_attributes(&c, &submit(&[("plate", &["x"]), ("many", &refs)]));
+        let all_known = picks.iter().all(|p| ["a", "b", "c"].contains(&p.as_str()));
+        prop_assert_eq!(r.is_ok(), all_known);
+        if let Ok(v) = r {
+            if let Some(AttributeValue::Choices(keys)) = v.get("many") {
+                let mut sorted = keys.clone();
+                sorted.sort();
+                sorted.dedup();
+                prop_assert_eq!(&sorted, keys);
+            }
+        }
+    }
+
+    #[test]
+    fn chains_of_parents_validate_and_resolve(n in 1usize..30) {
+        let mut cats = vec![root("c0")];
+        for i in 1..n {
+            cats.push(child(&format!("c{i}"), &format!("c{}", i - 1)));
+        }
+        let t = CategoryTree { categories: cats };
+        prop_assert_eq!(t.validate(), Ok(()));
+        let last = format!("c{}", n - 1);
+        prop_assert_eq!(t.ancestors(&last).len(), n);
+        prop_assert_eq!(t.resolve(&last).map(|r| r.owner), Some(OwnerUnit::Committee));
+    }
+
+    #[test]
+    fn validate_never_panics_on_random_parent_links(links in proptest::collection::vec(0usize..8, 1..8)) {
+        let cats: Vec<Category> = links
+            .iter()
+            .enumerate()
+            .map(|(i, p)| if *p >= links.len() { root(&format!("c{i}")) } else { child(&format!("c{i}"), &format!("c{p}")) })
+            .collect();
+        let t = CategoryTree { categories: cats };
+        let _ = t.validate();
+        for c in &t.categories {
+            prop_assert!(t.ancestors(&c.code).len() <= t.categories.len());
+        }
+    }
+}
