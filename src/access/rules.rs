@@ -20,6 +20,8 @@ pub enum Action {
     ManageUsers,
     /// Browse the audit log.
     ReadAudit,
+    /// Change the subdistrict's settings (the working-day calendar, …).
+    Configure,
 }
 
 /// What an action is about.
@@ -283,6 +285,11 @@ mod tests {
             let expected = role == Role::SubdistrictAdmin;
             assert_eq!(
                 allows(&a, Action::ManageUsers, Target::Subdistrict),
+                expected,
+                "{role:?}"
+            );
+            assert_eq!(
+                allows(&a, Action::Configure, Target::Subdistrict),
                 expected,
                 "{role:?}"
             );

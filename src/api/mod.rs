@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::access::api::routes())
         .merge(crate::audit::api::routes())
         .merge(crate::registry::api::routes())
+        .merge(crate::cases::calendar_admin::api_routes())
         .fallback(|| async { Error::NotFound })
 }
 

@@ -111,6 +111,12 @@ pub fn document() -> Value {
                     Some(json!({ "type": "object", "required": ["password"], "properties": { "password": { "type": "string" } } })))
             },
             "/users/{id}/grants/{grant_id}": { "delete": op("Revoke a grant (admins)", "access", json!([path_id("id"), path_id("grant_id")]), None) },
+            "/calendar": { "get": op("The working-day calendar's years: shipped or entered, days off and make-up days (admins)", "calendar", json!([]), None) },
+            "/calendar/{year}": {
+                "get": op("One year's calendar text and its days (admins)", "calendar", json!([path_id("year")]), None),
+                "put": op("Enter or replace a year's calendar text (admins); `dry_run=true` only checks. Errors name their line.", "calendar", json!([path_id("year"), query("dry_run", "boolean")]),
+                    Some(json!({ "type": "object", "required": ["text"], "properties": { "text": { "type": "string", "description": "`year 2027` then lines like `2027-01-01 holiday 元旦`, `2027-02-06..2027-02-12 holiday 春节`, `2027-02-14 workday 春节调休`" } } })))
+            },
             "/audit": { "get": op("The audit log, newest first (admins)", "audit", json!([
                 query("actor", "string"), query("action", "string"), query("subject_type", "string"), query("subject_id", "integer"),
                 query("from", "string"), query("to", "string"), query("before", "integer"), query("limit", "integer")]), None) },

@@ -8,12 +8,18 @@
 //! the storage layer keeps the live tree (serde-serialisable as it is) and calls
 //! [`CategoryTree::validate`] before saving an administrator's change.
 //!
-//! `owner`, `deadlines` and `anonymous_allowed` may be left out on a child, which then takes
-//! its parent's ([`CategoryTree::resolve`]); a root must set all three. Fields are not
-//! inherited: each category asks its own questions.
+//! Deadlines are the calculator's own [`DeadlineProfile`] (`cases::calendar::deadline`), so
+//! what an administrator saves here is exactly what the case clocks count.
+//!
+//! `owner`, `deadlines`, `anonymous_allowed` and `urgent` may be left out on a child, which
+//! then takes its parent's ([`CategoryTree::resolve`]); a root must set the first three, and a
+//! root without `urgent` is not urgent. Fields are not inherited: each category asks its own
+//! questions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// One definition of deadlines for the whole case loop: the deadline calculator's.
+pub use super::calendar::deadline::{DayEnd, DeadlineProfile, Period};
 use crate::error::FieldError;
 use crate::i18n::{Lang, Text};
 
@@ -41,96 +47,14 @@ impl OwnerUnit {
     }
 }
 
-/// What a period counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PeriodUnit {
-    /// Working days of the calendar (`cases::calendar`), counted from the next working day.
-    Days,
-    /// Clock hours, around the clock: urgent cases do not wait for a working day.
-    Hours,
-}
-
-/// A deadline period as plain data; `cases::calendar` turns it into a due time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct Period {
-    pub amount: u32,
-    pub unit: PeriodUnit,
-}
-
-impl Period {
-    pub const fn working_days(amount: u32) -> Period {
-        Period {
-            amount,
-            unit: PeriodUnit::Days,
-        }
-    }
-
-    pub const fn hours(amount: u32) -> Period {
-        Period {
-            amount,
-            unit: PeriodUnit::Hours,
-        }
-    }
-
-    /// "5 个工作日" / "5 working days".
-    pub fn label(self) -> Text {
-        let n = self.amount;
-        match (self.unit, n) {
-            (PeriodUnit::Days, 1) => Text::new("1 个工作日", "1 working day"),
-            (PeriodUnit::Days, _) => {
-                Text::owned(format!("{n} 个工作日"), format!("{n} working days"))
-            }
-            (PeriodUnit::Hours, 1) => Text::new("1 小时", "1 hour"),
-            (PeriodUnit::Hours, _) => Text::owned(format!("{n} 小时"), format!("{n} hours")),
-        }
-    }
-}
-
-/// The three clocks of a case (DOMAIN.md "Case deadlines"), each started by its event:
-/// dispatch starts first contact and handling, an unsatisfied return call starts re-handling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct DeadlineProfile {
-    pub first_contact: Period,
-    pub handling: Period,
-    pub rehandling: Period,
-    /// Handled at once: every period counts in hours, and the case is flagged everywhere.
-    #[serde(default)]
-    pub urgent: bool,
-}
-
-impl DeadlineProfile {
-    /// Xiayang's 12345 rule: first contact 1 working day, handling 5, re-handling 3.
-    pub const STANDARD: DeadlineProfile = DeadlineProfile {
-        first_contact: Period::working_days(1),
-        handling: Period::working_days(5),
-        rehandling: Period::working_days(3),
-        urgent: false,
-    };
-
-    /// Consultations: answered within 1 working day.
-    pub const CONSULTATION: DeadlineProfile = DeadlineProfile {
-        first_contact: Period::working_days(1),
-        handling: Period::working_days(1),
-        rehandling: Period::working_days(1),
-        urgent: false,
-    };
-
-    /// The seeded profile of safety hazards: contact within the hour, handled within a day.
-    pub const URGENT: DeadlineProfile = DeadlineProfile {
-        first_contact: Period::hours(1),
-        handling: Period::hours(24),
-        rehandling: Period::hours(12),
-        urgent: true,
-    };
-
-    fn periods(&self) -> [(&'static str, Period); 3] {
-        [
-            ("first_contact", self.first_contact),
-            ("handling", self.handling),
-            ("rehandling", self.rehandling),
-        ]
-    }
+/// The field names of a profile's three periods, in form order, as
+/// [`DeadlineProfile::validate`] names them.
+fn named_periods(d: &DeadlineProfile) -> [(&'static str, Period); 3] {
+    [
+        ("first_contact", d.first_contact),
+        ("handling", d.handling),
+        ("rehandling", d.rehandling),
+    ]
 }
 
 /// Open311 attribute datatypes (GeoReport v2).
@@ -223,6 +147,11 @@ pub struct Category {
     pub deadlines: Option<DeadlineProfile>,
     #[serde(default)]
     pub anonymous_allowed: Option<bool>,
+    /// Handled at once: the case is flagged everywhere, and every period of the category's
+    /// (resolved) deadlines must count in hours. Urgency is the category's, not the
+    /// profile's: the same hour profile may serve a non-urgent local rule.
+    #[serde(default)]
+    pub urgent: Option<bool>,
     /// Words residents use, for search and Open311 `keywords`.
     #[serde(default)]
     pub keywords: Vec<String>,
@@ -280,6 +209,7 @@ pub struct Resolved {
     pub owner: OwnerUnit,
     pub deadlines: DeadlineProfile,
     pub anonymous_allowed: bool,
+    pub urgent: bool,
 }
 
 /// One entry of Open311 `GET services`.
@@ -383,8 +313,8 @@ impl CategoryTree {
         out
     }
 
-    /// The category's owner, deadlines and anonymity after inheritance; `None` for an
-    /// unknown code or a tree that does not validate.
+    /// The category's owner, deadlines, anonymity and urgency after inheritance (nowhere
+    /// set = not urgent); `None` for an unknown code or a tree that does not validate.
     pub fn resolve(&self, code: &str) -> Option<Resolved> {
         let chain = self.ancestors(code);
         if chain.is_empty() {
@@ -394,6 +324,7 @@ impl CategoryTree {
             owner: chain.iter().find_map(|c| c.owner)?,
             deadlines: chain.iter().find_map(|c| c.deadlines)?,
             anonymous_allowed: chain.iter().find_map(|c| c.anonymous_allowed)?,
+            urgent: chain.iter().find_map(|c| c.urgent).unwrap_or(false),
         })
     }
 
@@ -433,9 +364,16 @@ impl CategoryTree {
     /// Checks the tree's rules, every error at once, each naming
     /// `categories[i].<field>` (or `categories[i].fields[j].<field>`): codes well-formed and
     /// unique; names present; parents exist; no cycles; roots set owner, deadlines and
-    /// anonymity; periods non-zero; an urgent profile counts in hours; field codes unique
-    /// per category; list fields have unique choices and other fields none; an
-    /// informational field is not required.
+    /// anonymity; deadlines pass [`DeadlineProfile::validate`] (as
+    /// `categories[i].deadlines.<field>`); an urgent category's resolved periods all count in
+    /// hours; field codes unique per category; list fields have unique choices and other
+    /// fields none; an informational field is not required.
+    ///
+    /// Urgency and deadlines may come from different ancestors, so the urgency rule is
+    /// judged on the resolved pair and reported where the conflict is introduced: on each
+    /// offending `deadlines.<period>` of a category that sets its deadlines, or on `urgent`
+    /// of one that only sets its urgency. A category that sets neither inherits its
+    /// ancestor's verdict and reports nothing.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -523,22 +461,14 @@ impl CategoryTree {
                 }
             }
             if let Some(d) = &c.deadlines {
-                for (name, p) in d.periods() {
-                    if p.amount == 0 {
-                        errors.push(FieldError::new(
-                            at(&format!("deadlines.{name}")),
-                            Text::new("时限须大于零", "a period must be longer than zero"),
-                        ));
-                    } else if d.urgent && p.unit != PeriodUnit::Hours {
-                        errors.push(FieldError::new(
-                            at(&format!("deadlines.{name}")),
-                            Text::new(
-                                "紧急类别的时限须按小时计",
-                                "an urgent category counts its periods in hours",
-                            ),
-                        ));
-                    }
+                if let Err(e) = d.validate() {
+                    errors.extend(e.into_iter().map(|f| {
+                        FieldError::new(at(&format!("deadlines.{}", f.field)), f.message)
+                    }));
                 }
+            }
+            if c.urgent.is_some() || c.deadlines.is_some() {
+                self.check_urgency(c, &at, &mut errors);
             }
             validate_fields(c, i, &mut errors);
         }
@@ -546,6 +476,42 @@ impl CategoryTree {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// "Urgent ⇒ every period in hours" on `c`'s resolved urgency and deadlines. Silent when
+    /// they do not resolve (a root without deadlines is reported as such).
+    fn check_urgency(
+        &self,
+        c: &Category,
+        at: &dyn Fn(&str) -> String,
+        errors: &mut Vec<FieldError>,
+    ) {
+        let chain = self.ancestors(&c.code);
+        let urgent = chain.iter().find_map(|a| a.urgent).unwrap_or(false);
+        let Some(d) = chain.iter().find_map(|a| a.deadlines) else {
+            return;
+        };
+        if !urgent {
+            return;
+        }
+        let daily: Vec<&str> = named_periods(&d)
+            .into_iter()
+            .filter(|(_, p)| !matches!(p, Period::Hours(_)))
+            .map(|(name, _)| name)
+            .collect();
+        let msg = || {
+            Text::new(
+                "紧急类别的时限须按小时计",
+                "an urgent category counts its periods in hours",
+            )
+        };
+        if c.deadlines.is_some() {
+            for name in daily {
+                errors.push(FieldError::new(at(&format!("deadlines.{name}")), msg()));
+            }
+        } else if !daily.is_empty() {
+            errors.push(FieldError::new(at("urgent"), msg()));
         }
     }
 

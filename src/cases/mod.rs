@@ -3,6 +3,7 @@
 //! detection, the category tree — with storage, pages and API to follow around them.
 
 pub mod calendar;
+pub mod calendar_admin;
 pub mod category;
 pub mod dedupe;
 pub mod lifecycle;

@@ -32,6 +32,13 @@ const MIGRATIONS: &[Migration] = &[
             "migrations/0002_audit_append_only.postgres.sql"
         )),
     },
+    Migration {
+        version: 3,
+        name: "calendar_years",
+        both: Some(include_str!("migrations/0003_calendar_years.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

@@ -66,6 +66,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                             @if crate::access::allows(a, Action::ManageUsers, Target::Subdistrict) {
                                 a href="/admin/users" { (ctx.t("用户与角色", "Users")) }
                                 a href="/audit" { (ctx.t("审计日志", "Audit log")) }
+                                a href="/admin/calendar" { (ctx.t("工作日历", "Calendar")) }
                             }
                             @if a.grants.iter().any(|g| crate::access::allows(a, Action::EditRegistry, Target::Node { path: &g.path })) {
                                 a href="/registry" { (ctx.t("台账导入导出", "Registry")) }

@@ -21,7 +21,8 @@ async fn every_documented_route_answers() {
                 .replace("/rooms/{id}", &format!("/rooms/{}", f.room_a1))
                 .replace("/people/{id}", &format!("/people/{}", f.person_a1))
                 .replace("/users/{id}", &format!("/users/{}", f.admin.user_id))
-                .replace("{grant_id}", "1");
+                .replace("{grant_id}", "1")
+                .replace("{year}", "2026");
             for method in ops.as_object().unwrap().keys() {
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 // Deleting is not probed; a job id only exists once an import runs.

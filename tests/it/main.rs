@@ -4,6 +4,7 @@
 mod harness;
 
 mod api_doc;
+mod calendar;
 
 mod admin;
 mod browser;

@@ -14,6 +14,7 @@ fn root(code: &str) -> Category {
         owner: Some(OwnerUnit::Committee),
         deadlines: Some(DeadlineProfile::STANDARD),
         anonymous_allowed: Some(true),
+        urgent: None,
         keywords: vec![],
         fields: vec![],
     }
@@ -25,6 +26,7 @@ fn child(code: &str, parent: &str) -> Category {
         owner: None,
         deadlines: None,
         anonymous_allowed: None,
+        urgent: None,
         ..root(code)
     }
 }
@@ -121,25 +123,44 @@ fn seeded_deadlines_follow_the_domain_rule() {
     let t = tree();
     let r = t.resolve("env.garbage").unwrap();
     assert_eq!(r.deadlines, DeadlineProfile::STANDARD);
-    assert_eq!(r.deadlines.first_contact, Period::working_days(1));
-    assert_eq!(r.deadlines.handling, Period::working_days(5));
-    assert_eq!(r.deadlines.rehandling, Period::working_days(3));
+    assert_eq!(r.deadlines.first_contact, Period::WorkingDays(1));
+    assert_eq!(r.deadlines.handling, Period::WorkingDays(5));
+    assert_eq!(r.deadlines.rehandling, Period::WorkingDays(3));
+    assert_eq!(r.deadlines.day_end, DayEnd::Midnight);
     assert_eq!(r.owner, OwnerUnit::Committee);
     assert!(r.anonymous_allowed);
+    assert!(!r.urgent);
 
+    // Safety hazards: the calculator's urgent hours, re-handled within 12 rather than 24.
     let s = t.resolve("safety.fire_lane").unwrap();
-    assert_eq!(s.deadlines, DeadlineProfile::URGENT);
-    assert!(s.deadlines.urgent);
+    assert_eq!(
+        s.deadlines,
+        DeadlineProfile {
+            rehandling: Period::Hours(12),
+            ..DeadlineProfile::URGENT
+        }
+    );
+    assert!(s.urgent);
     assert_eq!(s.owner, OwnerUnit::PropertyCompany);
     for c in t.categories.iter().filter(|c| c.code.starts_with("safety")) {
-        let d = t.resolve(&c.code).unwrap().deadlines;
-        assert!(d.urgent, "{}", c.code);
-        assert!(d.periods().iter().all(|(_, p)| p.unit == PeriodUnit::Hours));
+        let r = t.resolve(&c.code).unwrap();
+        assert!(r.urgent, "{}", c.code);
+        assert!(named_periods(&r.deadlines)
+            .iter()
+            .all(|(_, p)| matches!(p, Period::Hours(_))));
+    }
+    // Every urgent category counts in hours; every other one in working days.
+    for c in &t.categories {
+        let r = t.resolve(&c.code).unwrap();
+        let hours = named_periods(&r.deadlines)
+            .iter()
+            .all(|(_, p)| matches!(p, Period::Hours(_)));
+        assert_eq!(r.urgent, hours, "{}", c.code);
     }
 
     let p = t.resolve("policy.insurance").unwrap();
     assert_eq!(p.deadlines, DeadlineProfile::CONSULTATION);
-    assert_eq!(p.deadlines.handling, Period::working_days(1));
+    assert_eq!(p.deadlines.handling, Period::WorkingDays(1));
     assert!(!p.anonymous_allowed);
     assert_eq!(
         t.resolve("policy.jobs").unwrap().owner,
@@ -147,9 +168,9 @@ fn seeded_deadlines_follow_the_domain_rule() {
     );
 
     // Children override their parents where they must.
-    assert!(t.resolve("lift.trapped").unwrap().deadlines.urgent);
-    assert!(!t.resolve("lift.fault").unwrap().deadlines.urgent);
-    assert!(t.resolve("facilities.manhole").unwrap().deadlines.urgent);
+    assert!(t.resolve("lift.trapped").unwrap().urgent);
+    assert!(!t.resolve("lift.fault").unwrap().urgent);
+    assert!(t.resolve("facilities.manhole").unwrap().urgent);
     assert!(t.resolve("neighbour.noise").unwrap().anonymous_allowed);
     assert!(!t.resolve("neighbour.pets").unwrap().anonymous_allowed);
     assert_eq!(
@@ -169,15 +190,23 @@ fn tree_round_trips_through_json() {
     let json = serde_json::to_string(&t).unwrap();
     let back: CategoryTree = serde_json::from_str(&json).unwrap();
     assert_eq!(back, t);
-    let p = serde_json::to_value(Period::hours(4)).unwrap();
-    assert_eq!(p, serde_json::json!({"amount": 4, "unit": "hours"}));
+    let p = serde_json::to_value(Period::Hours(4)).unwrap();
+    assert_eq!(p, serde_json::json!({"hours": 4}));
     let d: DeadlineProfile = serde_json::from_value(serde_json::json!({
-        "first_contact": {"amount": 1, "unit": "days"},
-        "handling": {"amount": 5, "unit": "days"},
-        "rehandling": {"amount": 3, "unit": "days"}
+        "first_contact": {"working_days": 1},
+        "handling": {"working_days": 5},
+        "rehandling": {"working_days": 3}
     }))
     .unwrap();
     assert_eq!(d, DeadlineProfile::STANDARD);
+    // The category carries urgency; the profile does not.
+    let c = serde_json::to_value(t.get("safety").unwrap()).unwrap();
+    assert_eq!(c["urgent"], true);
+    assert_eq!(
+        c["deadlines"]["first_contact"],
+        serde_json::json!({"hours": 1})
+    );
+    assert!(c["deadlines"].get("urgent").is_none());
 }
 
 #[test]
@@ -211,10 +240,10 @@ fn navigation() {
 
 #[test]
 fn labels() {
-    assert_eq!(Period::working_days(5).label().zh, "5 个工作日");
-    assert_eq!(Period::working_days(1).label().en, "1 working day");
-    assert_eq!(Period::hours(24).label().en, "24 hours");
-    assert_eq!(Period::hours(1).label().zh, "1 小时");
+    assert_eq!(Period::WorkingDays(5).label().zh, "5 个工作日");
+    assert_eq!(Period::WorkingDays(1).label().en, "1 working day");
+    assert_eq!(Period::Hours(24).label().en, "24 hours");
+    assert_eq!(Period::Hours(1).label().zh, "1 小时");
     assert_eq!(OwnerUnit::PropertyCompany.label().zh, "物业服务企业");
     assert_eq!(
         OwnerUnit::Committee.label().en,
@@ -387,11 +416,48 @@ fn roots_must_set_owner_deadlines_and_anonymity() {
 #[test]
 fn urgent_profiles_count_in_hours_and_periods_are_non_zero() {
     let mut c = root("r");
+    c.urgent = Some(true);
     c.deadlines = Some(DeadlineProfile {
-        first_contact: Period::hours(1),
-        handling: Period::working_days(1),
-        rehandling: Period::hours(0),
-        urgent: true,
+        first_contact: Period::Hours(1),
+        handling: Period::WorkingDays(1),
+        rehandling: Period::Hours(0),
+        day_end: DayEnd::Midnight,
+    });
+    let t = CategoryTree {
+        categories: vec![c],
+    };
+    // The calculator's own checks first, then the urgency rule.
+    assert_eq!(
+        errors_of(&t),
+        [
+            "categories[0].deadlines.rehandling",
+            "categories[0].deadlines.handling"
+        ]
+    );
+    let e = t.validate().unwrap_err();
+    assert_eq!(e[0].message.en, "an hour period must be 1 to 720 hours");
+    assert_eq!(e[1].message.zh, "紧急类别的时限须按小时计");
+    // Hours without urgency are allowed (a local rule may want them).
+    let mut c = root("r");
+    c.deadlines = Some(DeadlineProfile::URGENT);
+    c.urgent = Some(false);
+    assert_eq!(
+        CategoryTree {
+            categories: vec![c]
+        }
+        .validate(),
+        Ok(())
+    );
+}
+
+#[test]
+fn deadlines_pass_the_calculators_checks() {
+    let mut c = root("r");
+    c.deadlines = Some(DeadlineProfile {
+        first_contact: Period::WorkingDays(6),
+        handling: Period::WorkingDays(16),
+        day_end: DayEnd::office_close(24, 0),
+        ..DeadlineProfile::STANDARD
     });
     let t = CategoryTree {
         categories: vec![c],
@@ -400,25 +466,85 @@ fn urgent_profiles_count_in_hours_and_periods_are_non_zero() {
         errors_of(&t),
         [
             "categories[0].deadlines.handling",
-            "categories[0].deadlines.rehandling"
+            "categories[0].deadlines.day_end"
         ]
     );
-    let e = t.validate().unwrap_err();
-    assert_eq!(e[0].message.zh, "紧急类别的时限须按小时计");
-    assert_eq!(e[1].message.en, "a period must be longer than zero");
-    // Hours without urgency are allowed (a local rule may want them).
     let mut c = root("r");
     c.deadlines = Some(DeadlineProfile {
-        urgent: false,
-        ..DeadlineProfile::URGENT
+        first_contact: Period::WorkingDays(6),
+        ..DeadlineProfile::STANDARD
     });
     assert_eq!(
-        CategoryTree {
+        errors_of(&CategoryTree {
             categories: vec![c]
-        }
-        .validate(),
-        Ok(())
+        }),
+        ["categories[0].deadlines.first_contact"]
     );
+    // An office-hours day end is kept as data.
+    let mut c = root("r");
+    c.deadlines = Some(DeadlineProfile {
+        day_end: DayEnd::office_close(17, 30),
+        ..DeadlineProfile::STANDARD
+    });
+    let t = CategoryTree {
+        categories: vec![c],
+    };
+    assert_eq!(t.validate(), Ok(()));
+    assert_eq!(
+        t.resolve("r").unwrap().deadlines.day_end,
+        DayEnd::office_close(17, 30)
+    );
+}
+
+#[test]
+fn urgency_is_inherited_and_judged_on_the_resolved_pair() {
+    let mut urgent_root = root("u");
+    urgent_root.urgent = Some(true);
+    urgent_root.deadlines = Some(DeadlineProfile::URGENT);
+    // Overrides the hours with working days under an urgent parent.
+    let mut slow = child("u.slow", "u");
+    slow.deadlines = Some(DeadlineProfile::STANDARD);
+    // Opts out of urgency and takes working days: fine.
+    let mut calm = child("u.calm", "u");
+    calm.urgent = Some(false);
+    calm.deadlines = Some(DeadlineProfile::STANDARD);
+    // Marks itself urgent under a working-day parent without its own hours.
+    let mut rash = child("s.rash", "s");
+    rash.urgent = Some(true);
+    // Below the conflicts without adding one: reports nothing of its own.
+    let heir = child("u.slow.heir", "u.slow");
+    let t = CategoryTree {
+        categories: vec![
+            urgent_root,
+            slow,
+            calm,
+            root("s"),
+            rash,
+            heir,
+            child("u.plain", "u"),
+        ],
+    };
+    assert_eq!(
+        errors_of(&t),
+        [
+            "categories[1].deadlines.first_contact",
+            "categories[1].deadlines.handling",
+            "categories[1].deadlines.rehandling",
+            "categories[4].urgent"
+        ]
+    );
+    assert_eq!(
+        t.validate().unwrap_err()[3].message.en,
+        "an urgent category counts its periods in hours"
+    );
+    assert!(t.resolve("u.plain").unwrap().urgent);
+    assert_eq!(
+        t.resolve("u.plain").unwrap().deadlines,
+        DeadlineProfile::URGENT
+    );
+    assert!(t.resolve("u.slow.heir").unwrap().urgent);
+    assert!(!t.resolve("u.calm").unwrap().urgent);
+    assert!(!t.resolve("s").unwrap().urgent);
 }
 
 #[test]
