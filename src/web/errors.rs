@@ -22,11 +22,15 @@ pub async fn not_found() -> Error {
 /// Re-renders problem responses of browser routes as pages.
 pub async fn html_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let next_url = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
+    // After logging in, only a page that can be fetched again is worth returning to.
+    let next_url = if req.method() == axum::http::Method::GET {
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default()
+    } else {
+        "/".to_string()
+    };
     let resp = next.run(req).await;
     if is_api(&path) {
         return resp;

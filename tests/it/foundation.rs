@@ -242,3 +242,27 @@ async fn changing_the_password_ends_sessions() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn pages_without_a_session_send_people_to_the_login_and_back() {
+    for_each_db(|app| async move {
+        let f = app.fixture().await;
+        let (s, h, _) = app.browser_get(&format!("/tree/{}", f.grid_a1), "").await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(
+            h[header::LOCATION],
+            format!("/login?next=%2Ftree%2F{}", f.grid_a1)
+        );
+        // A form posted after the session ended returns to the home page, not to a POST address.
+        let (s, h, _) = app
+            .browser_post(
+                &format!("/tree/{}/children", f.grid_a1),
+                "rb_csrf=cccccccccccccccccccccccccccccccc",
+                "kind=building&name=x",
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(h[header::LOCATION], "/login?next=%2F");
+    })
+    .await;
+}
