@@ -7,3 +7,4 @@ pub mod calendar_admin;
 pub mod category;
 pub mod dedupe;
 pub mod lifecycle;
+pub mod open311;

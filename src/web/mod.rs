@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(pages)
         .nest("/api/v1", api)
+        .merge(crate::cases::open311::routes())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -12,6 +12,7 @@ mod cli;
 mod demo;
 mod durability;
 mod edits;
+mod open311;
 mod foundation;
 mod people;
 mod registry;
