@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Red Butler (红管家): grassroots community governance for Chinese subdistricts.
 //! See ARCHITECTURE.md for the map.
 

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::audit::api::routes())
         .merge(crate::registry::api::routes())
         .merge(crate::cases::calendar_admin::api_routes())
+        .merge(crate::cases::api::routes())
         .fallback(|| async { Error::NotFound })
 }
 

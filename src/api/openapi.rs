@@ -117,6 +117,18 @@ pub fn document() -> Value {
                 "put": op("Enter or replace a year's calendar text (admins); `dry_run=true` only checks. Errors name their line.", "calendar", json!([path_id("year"), query("dry_run", "boolean")]),
                     Some(json!({ "type": "object", "required": ["text"], "properties": { "text": { "type": "string", "description": "`year 2027` then lines like `2027-01-01 holiday 元旦`, `2027-02-06..2027-02-12 holiday 春节`, `2027-02-14 workday 春节调休`" } } })))
             },
+            "/cases": {
+                "post": op("Open a case (category code, node_id of a grid or below, title, description). Send `Idempotency-Key` so a retried request creates nothing new: a replay answers 200 with the same case; the same key with another body is refused.", "cases",
+                    json!([{ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" } }]),
+                    Some(json!({ "type": "object", "required": ["category", "node_id", "title", "description"], "properties": {
+                        "category": { "type": "string" }, "node_id": { "type": "integer" }, "title": { "type": "string" }, "description": { "type": "string" } } })))
+            },
+            "/cases/{id}": { "get": op("A case with its timeline (staff see every event, others the public ones)", "cases", json!([path_id("id")]), None) },
+            "/cases/{id}/actions": {
+                "post": op("Act on a case: {version, action: {kind, …}} (register, reject, withdraw, dispatch, transfer, dispute, first_contact, note, pause, resume, report_handled, verify, close, evaluate, reopen). Deadlines are computed by the server. A stale version answers 409.", "cases", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["version", "action"], "properties": {
+                        "version": { "type": "integer" }, "action": { "type": "object", "required": ["kind"], "properties": { "kind": { "type": "string" } } } } })))
+            },
             "/audit": { "get": op("The audit log, newest first (admins)", "audit", json!([
                 query("actor", "string"), query("action", "string"), query("subject_type", "string"), query("subject_id", "integer"),
                 query("from", "string"), query("to", "string"), query("before", "integer"), query("limit", "integer")]), None) },

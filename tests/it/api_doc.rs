@@ -10,6 +10,11 @@ async fn every_documented_route_answers() {
     for_each_db(|app| async move {
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
+        let (s, case) = app
+            .post_json("/api/v1/cases", &t, serde_json::json!({ "category": "env.garbage", "node_id": f.grid_a1, "title": "垃圾未清运", "description": "3号楼门口垃圾两天没人清运" }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        let case_id = case["id"].as_i64().or_else(|| case["case"]["id"].as_i64()).expect("case id");
         let (s, doc) = app.get_json("/api/v1/openapi.json", &t).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(doc["openapi"], "3.1.0");
@@ -22,7 +27,8 @@ async fn every_documented_route_answers() {
                 .replace("/people/{id}", &format!("/people/{}", f.person_a1))
                 .replace("/users/{id}", &format!("/users/{}", f.admin.user_id))
                 .replace("{grant_id}", "1")
-                .replace("{year}", "2026");
+                .replace("{year}", "2026")
+                .replace("/cases/{id}", &format!("/cases/{case_id}"));
             for method in ops.as_object().unwrap().keys() {
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 // Deleting is not probed; a job id only exists once an import runs.

@@ -5,6 +5,7 @@ mod harness;
 
 mod api_doc;
 mod calendar;
+mod cases;
 
 mod admin;
 mod browser;
@@ -12,8 +13,8 @@ mod cli;
 mod demo;
 mod durability;
 mod edits;
-mod open311;
 mod foundation;
+mod open311;
 mod people;
 mod registry;
 mod tree;
