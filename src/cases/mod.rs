@@ -10,3 +10,4 @@ pub mod dedupe;
 pub mod lifecycle;
 pub mod open311;
 pub mod store;
+pub mod web;

@@ -63,6 +63,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                             @if a.grants.iter().any(|g| !matches!(g.role, Role::Resident | Role::Owner)) {
                                 a href="/tree" { (ctx.t("组织架构", "Org tree")) }
                             }
+                            a href="/cases" { (ctx.t("事项", "Cases")) }
                             @if crate::access::allows(a, Action::ManageUsers, Target::Subdistrict) {
                                 a href="/admin/users" { (ctx.t("用户与角色", "Users")) }
                                 a href="/audit" { (ctx.t("审计日志", "Audit log")) }

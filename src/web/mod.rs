@@ -72,7 +72,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::access::web::routes())
         .merge(crate::audit::web::routes())
         .merge(crate::registry::web::routes())
-        .merge(crate::cases::calendar_admin::routes());
+        .merge(crate::cases::calendar_admin::routes())
+        .merge(crate::cases::web::routes());
     let api = crate::api::routes();
     Router::new()
         .route("/healthz", get(healthz))

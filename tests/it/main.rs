@@ -5,6 +5,7 @@ mod harness;
 
 mod api_doc;
 mod calendar;
+mod case_pages;
 mod cases;
 
 mod admin;
