@@ -233,22 +233,7 @@ pub async fn load_one(
     ins.flush(&mut tx).await?;
     step("venues");
 
-    let mut ins = Inserter::for_db(
-        dialect,
-        "rooms",
-        &[
-            "subdistrict_id",
-            "id",
-            "node_id",
-            "number",
-            "floor",
-            "registered_area",
-            "surveyed_area",
-            "contract_area",
-            "developer_unsold",
-            "created_at",
-        ],
-    );
+    let mut ins = Inserter::for_db(dialect, "rooms", &crate::tree::store::ROOM_COLUMNS);
     for r in &plan.rooms {
         let id = next_id();
         ins.push(

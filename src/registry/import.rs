@@ -1375,22 +1375,7 @@ async fn write(
         ms = t0.elapsed().as_millis() as u64,
         "registry import write"
     );
-    let mut ins = Inserter::for_db(
-        dialect,
-        "rooms",
-        &[
-            "subdistrict_id",
-            "id",
-            "node_id",
-            "number",
-            "floor",
-            "registered_area",
-            "surveyed_area",
-            "contract_area",
-            "developer_unsold",
-            "created_at",
-        ],
-    );
+    let mut ins = Inserter::for_db(dialect, "rooms", &crate::tree::store::ROOM_COLUMNS);
     for r in &plan.rooms {
         match r.stored {
             None => {

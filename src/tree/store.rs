@@ -336,6 +336,20 @@ pub async fn create_node(
     }
 }
 
+/// The columns of `rooms`, in the order bulk loads fill them.
+pub const ROOM_COLUMNS: [&str; 10] = [
+    "subdistrict_id",
+    "id",
+    "node_id",
+    "number",
+    "floor",
+    "registered_area",
+    "surveyed_area",
+    "contract_area",
+    "developer_unsold",
+    "created_at",
+];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Room {
     pub id: i64,
