@@ -125,23 +125,7 @@ pub async fn load_one(
         persons: Vec::with_capacity(plan.persons.len()),
     };
     let mut paths: Vec<String> = Vec::with_capacity(plan.nodes.len());
-    let mut ins = Inserter::for_db(
-        dialect,
-        "nodes",
-        &[
-            "subdistrict_id",
-            "id",
-            "parent_id",
-            "kind",
-            "track",
-            "name",
-            "code",
-            "path",
-            "depth",
-            "sort_key",
-            "created_at",
-        ],
-    );
+    let mut ins = Inserter::for_db(dialect, "nodes", &crate::tree::store::NODE_COLUMNS);
     for n in &plan.nodes {
         let id = next_id();
         let parent_id = ids.node(n.parent);
@@ -278,14 +262,7 @@ pub async fn load_one(
     let mut ins = Inserter::for_db(
         dialect,
         "households",
-        &[
-            "subdistrict_id",
-            "id",
-            "node_id",
-            "room_id",
-            "label",
-            "created_at",
-        ],
+        &crate::people::store::HOUSEHOLD_COLUMNS,
     );
     for h in &plan.households {
         let id = next_id();
@@ -309,7 +286,7 @@ pub async fn load_one(
     let mut ins = Inserter::for_db(
         dialect,
         "household_members",
-        &["subdistrict_id", "household_id", "person_id", "relation"],
+        &crate::people::store::MEMBER_COLUMNS,
     );
     for &(h, p, relation) in &plan.members {
         ins.push(
@@ -326,11 +303,7 @@ pub async fn load_one(
     ins.flush(&mut tx).await?;
     step("household_members");
 
-    let mut ins = Inserter::for_db(
-        dialect,
-        "room_owners",
-        &["subdistrict_id", "room_id", "person_id", "org_id"],
-    );
+    let mut ins = Inserter::for_db(dialect, "room_owners", &crate::people::store::OWNER_COLUMNS);
     for &(r, owner) in &plan.owners {
         let (person, org) = match owner {
             Owner::Person(p) => (ids.persons[p], 0),

@@ -145,6 +145,20 @@ pub fn seal_person(seal: &Seal, p: &CheckedPerson) -> SealedPerson {
     }
 }
 
+/// The columns of `households`, in the order bulk loads fill them.
+pub const HOUSEHOLD_COLUMNS: [&str; 6] = [
+    "subdistrict_id",
+    "id",
+    "node_id",
+    "room_id",
+    "label",
+    "created_at",
+];
+/// The columns of `household_members`, in the order bulk loads fill them.
+pub const MEMBER_COLUMNS: [&str; 4] = ["subdistrict_id", "household_id", "person_id", "relation"];
+/// The columns of `room_owners`, in the order bulk loads fill them.
+pub const OWNER_COLUMNS: [&str; 4] = ["subdistrict_id", "room_id", "person_id", "org_id"];
+
 /// The columns of `persons`, in the order [`person_cells`] fills them.
 pub const PERSON_COLUMNS: [&str; 14] = [
     "subdistrict_id",

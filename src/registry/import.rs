@@ -1332,23 +1332,7 @@ async fn write(
             orgs.insert(name, org.id);
         }
     }
-    let mut ins = Inserter::for_db(
-        dialect,
-        "nodes",
-        &[
-            "subdistrict_id",
-            "id",
-            "parent_id",
-            "kind",
-            "track",
-            "name",
-            "code",
-            "path",
-            "depth",
-            "sort_key",
-            "created_at",
-        ],
-    );
+    let mut ins = Inserter::for_db(dialect, "nodes", &crate::tree::store::NODE_COLUMNS);
     for n in &plan.new_nodes {
         ins.push(
             tx,
@@ -1436,14 +1420,7 @@ async fn write(
     let mut ins = Inserter::for_db(
         dialect,
         "households",
-        &[
-            "subdistrict_id",
-            "id",
-            "node_id",
-            "room_id",
-            "label",
-            "created_at",
-        ],
+        &crate::people::store::HOUSEHOLD_COLUMNS,
     );
     for (id, node_id, room_id, label) in &plan.new_households {
         ins.push(
@@ -1469,7 +1446,7 @@ async fn write(
     let mut ins = Inserter::for_db(
         dialect,
         "household_members",
-        &["subdistrict_id", "household_id", "person_id", "relation"],
+        &crate::people::store::MEMBER_COLUMNS,
     );
     for (h, p, rel) in &plan.new_members {
         ins.push(
@@ -1485,11 +1462,7 @@ async fn write(
         ms = t0.elapsed().as_millis() as u64,
         "registry import write"
     );
-    let mut ins = Inserter::for_db(
-        dialect,
-        "room_owners",
-        &["subdistrict_id", "room_id", "person_id", "org_id"],
-    );
+    let mut ins = Inserter::for_db(dialect, "room_owners", &crate::people::store::OWNER_COLUMNS);
     for (room, p) in &plan.new_owners {
         ins.push(
             tx,

@@ -336,6 +336,21 @@ pub async fn create_node(
     }
 }
 
+/// The columns of `nodes`, in the order bulk loads fill them.
+pub const NODE_COLUMNS: [&str; 11] = [
+    "subdistrict_id",
+    "id",
+    "parent_id",
+    "kind",
+    "track",
+    "name",
+    "code",
+    "path",
+    "depth",
+    "sort_key",
+    "created_at",
+];
+
 /// The columns of `rooms`, in the order bulk loads fill them.
 pub const ROOM_COLUMNS: [&str; 10] = [
     "subdistrict_id",
