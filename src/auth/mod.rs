@@ -1,7 +1,6 @@
 //! Who is asking: password login with a growing delay and a lock, browser sessions with
 //! CSRF tokens, and API tokens. Produces the [`crate::access::Actor`] of each request.
 
-pub mod extract;
 pub mod password;
 pub mod sessions;
 pub mod throttle;
