@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod notify;
 pub mod people;
 pub mod pii;
 pub mod registry;

@@ -23,6 +23,15 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::registry::api::routes())
         .merge(crate::cases::calendar_admin::api_routes())
         .merge(crate::cases::api::routes())
+        .merge(crate::cases::attachments::api_routes())
+        .merge(crate::cases::category_store::api_routes())
+        .merge(crate::cases::chat_relay::api_routes())
+        .merge(crate::cases::intake::api_routes())
+        .merge(crate::cases::measures::api_routes())
+        .merge(crate::cases::routing::api_routes())
+        .merge(crate::cases::triage::api_routes())
+        .merge(crate::cases::watch::api_routes())
+        .merge(crate::notify::api_routes())
         .fallback(|| async { Error::NotFound })
 }
 

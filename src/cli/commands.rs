@@ -124,7 +124,10 @@ async fn serve(db: Db, seal: crate::pii::Seal, listen: &str, secure: bool) -> an
             tracing::warn!(error = %e, "refreshing planner statistics failed");
         }
     });
-    let app = crate::web::router(crate::web::AppState::new(db.clone(), seal, secure));
+    let state = crate::web::AppState::new(db.clone(), seal, secure);
+    crate::notify::spawn_worker(state.clone());
+    crate::cases::watch::spawn(state.clone());
+    let app = crate::web::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -46,6 +46,48 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: None,
         postgres: None,
     },
+    Migration {
+        version: 5,
+        name: "case_intake",
+        both: Some(include_str!("migrations/0005_case_intake.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 6,
+        name: "case_attachments",
+        both: Some(include_str!("migrations/0006_case_attachments.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 7,
+        name: "notifications",
+        both: Some(include_str!("migrations/0007_notifications.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 8,
+        name: "categories",
+        both: Some(include_str!("migrations/0008_categories.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 9,
+        name: "routing_rules",
+        both: Some(include_str!("migrations/0009_routing_rules.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 10,
+        name: "case_measures",
+        both: Some(include_str!("migrations/0010_case_measures.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

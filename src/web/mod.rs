@@ -73,7 +73,16 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::web::routes())
         .merge(crate::registry::web::routes())
         .merge(crate::cases::calendar_admin::routes())
-        .merge(crate::cases::web::routes());
+        .merge(crate::cases::web::routes())
+        .merge(crate::cases::attachments::routes())
+        .merge(crate::cases::category_store::routes())
+        .merge(crate::cases::chat_relay::routes())
+        .merge(crate::cases::intake::routes())
+        .merge(crate::cases::measures::routes())
+        .merge(crate::cases::routing::routes())
+        .merge(crate::cases::triage::routes())
+        .merge(crate::cases::watch::routes())
+        .merge(crate::notify::routes());
     let api = crate::api::routes();
     Router::new()
         .route("/healthz", get(healthz))

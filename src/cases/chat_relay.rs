@@ -1,0 +1,15 @@
+//! The group-chat relay: an inbound webhook that turns relayed chat messages into draft cases.
+
+use axum::Router;
+
+use crate::web::AppState;
+
+/// Pages (merged into the site router).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// JSON API routes (nested under `/api/v1`).
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,15 @@
+//! Intake channels: the resident mobile form, the grid member's offline quick report, staff entry of offline contacts.
+
+use axum::Router;
+
+use crate::web::AppState;
+
+/// Pages (merged into the site router).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// JSON API routes (nested under `/api/v1`).
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+}

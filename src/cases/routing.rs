@@ -1,0 +1,15 @@
+//! Routing rules: which unit owns a case by category and place; dispatch, transfer and disputes.
+
+use axum::Router;
+
+use crate::web::AppState;
+
+/// Pages (merged into the site router).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// JSON API routes (nested under `/api/v1`).
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,15 @@
+//! Triage: accept or reject what came in, duplicate suggestions and merges.
+
+use axum::Router;
+
+use crate::web::AppState;
+
+/// Pages (merged into the site router).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// JSON API routes (nested under `/api/v1`).
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,2 @@
+-- Migration 6: case_attachments (filled in by its change).
+SELECT 1;
