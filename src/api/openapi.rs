@@ -111,23 +111,121 @@ pub fn document() -> Value {
                     Some(json!({ "type": "object", "required": ["password"], "properties": { "password": { "type": "string" } } })))
             },
             "/users/{id}/grants/{grant_id}": { "delete": op("Revoke a grant (admins)", "access", json!([path_id("id"), path_id("grant_id")]), None) },
+            "/inbox": { "get": op("The caller's notices, newest first, with the unread count; `unread=true` for unread only", "notify", json!([query("unread", "boolean"), paging[0], paging[1]]), None) },
+            "/inbox/read-all": { "post": op("Mark all the caller's notices read; answers how many were unread", "notify", json!([]), None) },
+            "/inbox/{id}/read": { "post": op("Mark one of the caller's notices read (again is fine)", "notify", json!([path_id("id")]), None) },
+            "/webhooks": {
+                "get": op("The group-chat robots (admins); URLs and secrets masked", "notify", json!([]), None),
+                "post": op("Add a group-chat robot (admins): format wecom|dingtalk|feishu|generic, an http(s) URL, an optional signing secret (not WeCom), node_id (a subtree; default the whole subdistrict) or org_id, kinds (list; empty = all; `case.*` = a prefix)", "notify", json!([]),
+                    Some(json!({ "type": "object", "required": ["name", "format", "url"], "properties": {
+                        "name": { "type": "string" }, "format": { "type": "string", "enum": ["wecom", "dingtalk", "feishu", "generic"] },
+                        "url": { "type": "string" }, "secret": { "type": "string" }, "node_id": { "type": "integer" }, "org_id": { "type": "integer" },
+                        "kinds": { "type": "array", "items": { "type": "string" } }, "enabled": { "type": "boolean" } } })))
+            },
+            "/webhooks/{id}": { "put": op("Change a robot (admins); a missing URL or secret keeps the stored one, `clear_secret: true` removes the secret", "notify", json!([path_id("id")]),
+                Some(json!({ "type": "object", "properties": { "name": { "type": "string" }, "format": { "type": "string" }, "url": { "type": "string" },
+                    "secret": { "type": "string" }, "clear_secret": { "type": "boolean" }, "node_id": { "type": "integer" }, "org_id": { "type": "integer" },
+                    "kinds": { "type": "array", "items": { "type": "string" } }, "enabled": { "type": "boolean" } } }))) },
+            "/webhooks/{id}/test": { "post": op("Queue a test message to a robot (admins); 202 with the delivery", "notify", json!([path_id("id")]), None) },
+            "/outbox": { "get": op("Deliveries to robots, newest first, with counts per state (admins); nothing is ever deleted", "notify", json!([query("state", "string"), query("webhook_id", "integer"), paging[0], paging[1]]), None) },
+            "/outbox/{id}/retry": { "post": op("Send a failed delivery again with a fresh round of attempts, or a waiting one now (admins); 409 when delivered", "notify", json!([path_id("id")]), None) },
             "/calendar": { "get": op("The working-day calendar's years: shipped or entered, days off and make-up days (admins)", "calendar", json!([]), None) },
             "/calendar/{year}": {
                 "get": op("One year's calendar text and its days (admins)", "calendar", json!([path_id("year")]), None),
                 "put": op("Enter or replace a year's calendar text (admins); `dry_run=true` only checks. Errors name their line.", "calendar", json!([path_id("year"), query("dry_run", "boolean")]),
                     Some(json!({ "type": "object", "required": ["text"], "properties": { "text": { "type": "string", "description": "`year 2027` then lines like `2027-01-01 holiday 元旦`, `2027-02-06..2027-02-12 holiday 春节`, `2027-02-14 workday 春节调休`" } } })))
             },
+            "/categories": {
+                "get": op("The subdistrict's case category tree: `version` (0 = the shipped tree), `offered` (codes new cases may use), `categories` (owner, deadlines, anonymity, urgency, attributes, `retired`)", "categories", json!([]), None),
+                "put": op("Replace the whole tree (admins): `{version, categories}` or `{version, toml}`; `dry_run=true` only checks. Categories are never deleted (retire them); a stale version answers 409, an invalid tree 422 with errors by field.", "categories", json!([query("dry_run", "boolean")]),
+                    Some(json!({ "type": "object", "required": ["version"], "properties": { "version": { "type": "integer" }, "categories": { "type": "array", "items": { "type": "object" } }, "toml": { "type": "string" } } }))),
+                "post": op("Add one category (admins): `{version, code, name_zh, name_en, parent, owner, deadlines, anonymous_allowed, urgent, keywords, fields}`; answers 201 with the tree", "categories", json!([]),
+                    Some(json!({ "type": "object", "required": ["version", "code", "name_zh", "name_en"], "properties": { "version": { "type": "integer" }, "code": { "type": "string" }, "parent": { "type": "string" } } })))
+            },
+            "/categories/{code}": {
+                "patch": op("Change one category (admins): `{version, …fields to change}` merged into it (`null` clears an inherited setting, `retired: true` retires it); its code cannot change", "categories",
+                    json!([{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }]),
+                    Some(json!({ "type": "object", "required": ["version"], "properties": { "version": { "type": "integer" }, "retired": { "type": "boolean" } } })))
+            },
             "/cases": {
                 "post": op("Open a case (category code, node_id of a grid or below, title, description). Send `Idempotency-Key` so a retried request creates nothing new: a replay answers 200 with the same case; the same key with another body is refused.", "cases",
-                    json!([{ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" } }]),
+                    json!([{ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" } },
+                        { "name": "channel", "in": "query", "required": false, "description": "the intake channel (default `api`): web, mobile, grid_quick, visit_reception, visit_home, visit_counter, phone, chat, api, open311",
+                          "schema": { "type": "string" } }]),
                     Some(json!({ "type": "object", "required": ["category", "node_id", "title", "description"], "properties": {
-                        "category": { "type": "string" }, "node_id": { "type": "integer" }, "title": { "type": "string" }, "description": { "type": "string" } } })))
+                        "category": { "type": "string" }, "node_id": { "type": "integer" }, "title": { "type": "string" }, "description": { "type": "string" },
+                        "anonymous": { "type": "boolean", "description": "keep and show no name or phone; refused (422 on `anonymous`) unless the category allows anonymous reports" },
+                        "lat_e6": { "type": "integer", "description": "map point latitude in microdegrees (WGS-84); with lng_e6 or not at all" },
+                        "lng_e6": { "type": "integer", "description": "map point longitude in microdegrees" },
+                        "address": { "type": "string", "description": "free-text place or landmark, at most 200 characters" },
+                        "occurred_at": { "type": "integer", "description": "when an offline contact really happened, Unix ms: not in the future, at most 30 days ago" },
+                        "contact_name": { "type": "string", "description": "who spoke (staff entry), optional" },
+                        "contact_phone": { "type": "string", "description": "their mobile, optional; sealed at rest, only the mask is shown" },
+                        "attributes": { "type": "object", "additionalProperties": { "type": "string" }, "description": "the category's extra fields by code (its Open311 attributes); several values of a list joined by `,`" },
+                        "draft": { "type": "boolean", "description": "open as a staff-only draft for triage (chat relay)" },
+                        "source_ref": { "type": "string", "description": "where it came from outside (chat message, Open311 request), at most 200 characters" } } })))
             },
             "/cases/{id}": { "get": op("A case with its timeline (staff see every event, others the public ones)", "cases", json!([path_id("id")]), None) },
+            "/cases/{id}/attachments": {
+                "get": op("A case's photos the caller may see (staff also staff-only ones), oldest first, each with `urls` of its variants: GET /cases/{id}/attachments/{aid}/thumb|display|original (display and thumb are JPEGs without metadata; the original, as uploaded, for staff only)", "cases", json!([path_id("id")]), None),
+                "post": {
+                    "summary": "Add photos to a case (staff, the units and grids acting on it, its reporter): multipart/form-data with 1 to 9 `photo` parts (JPEG, PNG or WebP, 10 MiB each; the type is read from the bytes), optional `public` (1: visible to non-staff readers; what non-staff add is always public) and `event_seq` (the timeline event it belongs to). 201 with the list; the same bytes again answer with the stored photo. Refusals: 422 naming `photo`, 413 over 100 MiB.",
+                    "tags": ["cases"],
+                    "parameters": [path_id("id")],
+                    "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": { "type": "object", "required": ["photo"], "properties": {
+                        "photo": { "type": "array", "items": { "type": "string", "format": "binary" } },
+                        "public": { "type": "string" }, "event_seq": { "type": "integer" } } } } } },
+                    "responses": problem_responses()
+                }
+            },
             "/cases/{id}/actions": {
-                "post": op("Act on a case: {version, action: {kind, …}} (register, reject, withdraw, dispatch, transfer, dispute, first_contact, note, pause, resume, report_handled, verify, close, evaluate, reopen). Deadlines are computed by the server. A stale version answers 409.", "cases", json!([path_id("id")]),
+                "post": op("Act on a case: {version, action: {kind, …}} (register, reject, withdraw, merge `{kind: merge, into: case id}`, dispatch, transfer, dispute, first_contact, note, pause, resume, report_handled, verify, close, evaluate, reopen). Deadlines are computed by the server. A stale version answers 409.", "cases", json!([path_id("id")]),
                     Some(json!({ "type": "object", "required": ["version", "action"], "properties": {
                         "version": { "type": "integer" }, "action": { "type": "object", "required": ["kind"], "properties": { "kind": { "type": "string" } } } } })))
+            },
+            "/triage": { "get": op("The triage queue: drafts and submitted cases in the caller's reach, oldest first, each with merge `suggestions` (score, reasons with labels). Register, reject or merge (`{kind: merge, into: id}`) through /cases/{id}/actions.", "cases", json!([]), None) },
+            "/cases/{id}/route": { "get": op("The unit routing suggests for a case (a routing rule, else the category's owning unit type on the case's place), why, and the units a dispatch may pick", "routing", json!([path_id("id")]), None) },
+            "/routing/rules": {
+                "get": op("The subdistrict's routing rules (admins)", "routing", json!([]), None),
+                "post": op("Add a routing rule (admins): cases of a category (and its subcategories; empty = all) in a place's subtree (none = everywhere) go to a unit; the most specific rule wins, then the priority", "routing", json!([]),
+                    Some(json!({ "type": "object", "required": ["unit_id"], "properties": {
+                        "category_prefix": { "type": "string" }, "node_id": { "type": "integer" },
+                        "unit_id": { "type": "integer", "description": "a grid, community, village or subdistrict node, or an organisation" },
+                        "priority": { "type": "integer", "minimum": -1000, "maximum": 1000 } } })))
+            },
+            "/routing/rules/{id}": { "delete": op("Remove a routing rule (admins); 204", "routing", json!([path_id("id")]), None) },
+            "/cases/{id}/duplicates": { "get": op("Merge suggestions for a case (same place, category, similar text, time window), best first, with reasons", "cases", json!([path_id("id")]), None) },
+            "/cases/{id}/reclassify": {
+                "post": op("Correct the category (a leaf) and/or the place (a grid or below) of a draft or submitted case before registration; a staff-only timeline event. A stale version answers 409.", "cases", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["version"], "properties": {
+                        "version": { "type": "integer" }, "category": { "type": "string" }, "node_id": { "type": "integer" } } })))
+            },
+            "/measures": { "get": op("Case measures of a scope and period: counters, and each measure (response, resolution, satisfaction, closure, on_time_closure, rework, handling_time) as numerator, denominator and percent (one decimal, null when the denominator is 0). Cases count by their report day (Shanghai). `period` is this_month (default), last_month, this_quarter, this_year; or give `from`/`to` (YYYY-MM-DD).", "measures",
+                json!([query("node_id", "integer"), query("category", "string"), query("owner_unit", "integer"), query("period", "string"), query("from", "string"), query("to", "string")]), None) },
+            "/measures/series": { "get": op("The measures per month or ISO week of the period (`bucket` = month or week)", "measures",
+                json!([query("node_id", "integer"), query("category", "string"), query("owner_unit", "integer"), query("period", "string"), query("from", "string"), query("to", "string"), query("bucket", "string")]), None) },
+            "/measures/grids": { "get": op("The measures of each grid of the scope (grids without cases included)", "measures",
+                json!([query("node_id", "integer"), query("category", "string"), query("owner_unit", "integer"), query("period", "string"), query("from", "string"), query("to", "string")]), None) },
+            "/relay/messages": {
+                "post": op("Group-chat relay webhook: one relayed message. Authenticate with the API token of the relay bot user (a subdistrict staff or admin grant). Every message is kept in the relay log; a bound group's message becomes a draft case (chit-chat is only kept); a re-sent message (same group_id and message_id) answers 200 with the stored row and makes nothing new; a new one answers 201.", "relay", json!([]),
+                    Some(json!({ "type": "object", "required": ["group_id", "message_id", "text", "sent_at"], "properties": {
+                        "group_id": { "type": "string" }, "group_name": { "type": "string" }, "sender_id": { "type": "string" }, "sender_name": { "type": "string" },
+                        "text": { "type": "string" }, "sent_at": { "type": "integer", "description": "Unix ms" }, "message_id": { "type": "string" },
+                        "images": { "type": "array", "items": { "type": "string", "format": "uri" } } } }))),
+                "get": op("The relay log, newest first (admins); `outcome` is draft, chit_chat, unbound or failed", "relay", json!([query("group_id", "string"), query("outcome", "string"), query("limit", "integer")]), None)
+            },
+            "/relay/groups": { "get": op("Chat groups the relay has heard from, with their bindings (admins)", "relay", json!([]), None) },
+            "/relay/groups/{group_id}": {
+                "put": op("Bind a chat group to a grid, building, unit or village group (`node_id`), or unbind it (`null`); binding turns the group's kept messages into drafts (admins)", "relay",
+                    json!([{ "name": "group_id", "in": "path", "required": true, "schema": { "type": "string" } }]),
+                    Some(json!({ "type": "object", "required": ["node_id"], "properties": { "node_id": { "type": ["integer", "null"] } } })))
+            },
+            "/open311/settings": {
+                "get": op("Open311 intake settings: the default node for requests without an address_id, and the bounding box (microdegrees) lat/long must fall in (admins). Open311 itself is served at /open311/v2/ (discovery.json).", "open311", json!([]), None),
+                "put": op("Set the Open311 intake settings (admins); the box needs all four sides or none", "open311", json!([]),
+                    Some(json!({ "type": "object", "properties": {
+                        "default_node_id": { "type": ["integer", "null"] }, "min_lat_e6": { "type": ["integer", "null"] }, "max_lat_e6": { "type": ["integer", "null"] },
+                        "min_lng_e6": { "type": ["integer", "null"] }, "max_lng_e6": { "type": ["integer", "null"] } } })))
             },
             "/audit": { "get": op("The audit log, newest first (admins)", "audit", json!([
                 query("actor", "string"), query("action", "string"), query("subject_type", "string"), query("subject_id", "integer"),

@@ -11,7 +11,7 @@
 //!
 //! How a user maps to the rules' actor kind is [`super::store::actor_kind`].
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -32,10 +32,17 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/actions", post(act))
 }
 
+/// `?channel=` names the intake channel when a page's script posts here (e.g. `grid_quick`).
+#[derive(Debug, serde::Deserialize)]
+struct OpenQuery {
+    channel: Option<String>,
+}
+
 async fn open(
     State(st): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
+    Query(q): Query<OpenQuery>,
     Body(new): Body<NewCase>,
 ) -> Result<(StatusCode, Json<Value>)> {
     let key = match headers.get(IDEMPOTENCY_KEY) {
@@ -50,7 +57,20 @@ async fn open(
             )
         })?),
     };
-    let opened = store::open_case(&st.db, &actor, new, "api", key).await?;
+    let channel = match q.channel.as_deref() {
+        None | Some("") => "api",
+        Some(c) => store::CHANNELS
+            .iter()
+            .copied()
+            .find(|k| *k == c)
+            .ok_or_else(|| {
+                Error::field(
+                    "channel",
+                    Text::new("没有这个受理渠道", "no such intake channel"),
+                )
+            })?,
+    };
+    let opened = store::open_case_sealed(&st.db, Some(&st.seal), &actor, new, channel, key).await?;
     let status = match opened {
         Opened::Created(_) => StatusCode::CREATED,
         Opened::Replayed(_) => StatusCode::OK,

@@ -15,6 +15,11 @@
 //! then takes its parent's ([`CategoryTree::resolve`]); a root must set the first three, and a
 //! root without `urgent` is not urgent. Fields are not inherited: each category asks its own
 //! questions.
+//!
+//! Categories are never deleted: a `retired` one (and its subtree) is no longer offered for
+//! new cases ([`CategoryTree::offered`], [`CategoryTree::is_offered`]) while old cases keep
+//! its name and deadlines; [`CategoryTree::check_successor`] refuses a new tree that drops a
+//! code, which also keeps codes immutable once cases may use them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -157,6 +162,14 @@ pub struct Category {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub fields: Vec<Field>,
+    /// No longer offered for new cases (nor are its subcategories); cases filed under it
+    /// keep it and still show its name. Categories are retired, never deleted.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub retired: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Category {
@@ -266,7 +279,98 @@ const SEED: &str = include_str!("category/seed.toml");
 impl CategoryTree {
     /// The shipped tree (see `category/seed.toml`); its validity is a unit test.
     pub fn seeded() -> CategoryTree {
-        CategoryTree::from_toml(SEED).expect("the seeded category tree parses")
+        static PARSED: std::sync::OnceLock<CategoryTree> = std::sync::OnceLock::new();
+        PARSED
+            .get_or_init(|| CategoryTree::from_toml(SEED).expect("the seeded category tree parses"))
+            .clone()
+    }
+
+    /// The TOML form, as [`CategoryTree::from_toml`] reads it and written like the seed
+    /// (for the "edit as TOML" page): one `[[category]]` table each, deadlines and choices
+    /// inline, defaults left out.
+    pub fn to_toml(&self) -> String {
+        const CATEGORY_KEYS: [&str; 10] = [
+            "code",
+            "name_zh",
+            "name_en",
+            "parent",
+            "owner",
+            "anonymous_allowed",
+            "urgent",
+            "retired",
+            "keywords",
+            "deadlines",
+        ];
+        const FIELD_KEYS: [&str; 9] = [
+            "code",
+            "variable",
+            "datatype",
+            "required",
+            "order",
+            "description_zh",
+            "description_en",
+            "datatype_description_zh",
+            "datatype_description_en",
+        ];
+        let mut out = String::new();
+        for c in &self.categories {
+            let Ok(toml::Value::Table(mut t)) = toml::Value::try_from(c) else {
+                continue;
+            };
+            if let Some(toml::Value::Table(d)) = t.get_mut("deadlines") {
+                if d.get("day_end").and_then(|v| v.as_str()) == Some("midnight") {
+                    d.remove("day_end");
+                }
+            }
+            if t.get("keywords")
+                .and_then(|v| v.as_array())
+                .is_some_and(|a| a.is_empty())
+            {
+                t.remove("keywords");
+            }
+            out.push_str("[[category]]\n");
+            for k in CATEGORY_KEYS {
+                if let Some(v) = t.get(k) {
+                    out.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            let fields = t
+                .get("fields")
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default();
+            for f in fields {
+                let toml::Value::Table(mut f) = f else {
+                    continue;
+                };
+                if f.get("variable").and_then(|v| v.as_bool()) == Some(true) {
+                    f.remove("variable");
+                }
+                if f.get("required").and_then(|v| v.as_bool()) == Some(false) {
+                    f.remove("required");
+                }
+                out.push_str("\n[[category.fields]]\n");
+                for k in FIELD_KEYS {
+                    if let Some(v) = f.get(k) {
+                        out.push_str(&format!("{k} = {v}\n"));
+                    }
+                }
+                let values = f
+                    .get("values")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                if !values.is_empty() {
+                    out.push_str("values = [\n");
+                    for v in values {
+                        out.push_str(&format!("  {v},\n"));
+                    }
+                    out.push_str("]\n");
+                }
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// Parses the TOML form (`[[category]]` tables, as in the seed). Parsing is only
@@ -326,6 +430,121 @@ impl CategoryTree {
             anonymous_allowed: chain.iter().find_map(|c| c.anonymous_allowed)?,
             urgent: chain.iter().find_map(|c| c.urgent).unwrap_or(false),
         })
+    }
+
+    /// True when the category or one of its ancestors is retired.
+    pub fn is_retired(&self, code: &str) -> bool {
+        self.ancestors(code).iter().any(|c| c.retired)
+    }
+
+    /// What new cases may be filed under: the tree without retired categories (and their
+    /// subtrees), and without categories whose subcategories are all retired (which would
+    /// otherwise turn into selectable leaves). Every kept category keeps its ancestors, so
+    /// [`CategoryTree::resolve`] answers the same on both trees.
+    pub fn offered(&self) -> CategoryTree {
+        let live_leaf = |c: &Category| self.is_leaf(&c.code) && !self.is_retired(&c.code);
+        let mut keep: HashSet<&str> = HashSet::new();
+        for leaf in self.categories.iter().filter(|c| live_leaf(c)) {
+            for a in self.ancestors(&leaf.code) {
+                keep.insert(&a.code);
+            }
+        }
+        CategoryTree {
+            categories: self
+                .categories
+                .iter()
+                .filter(|c| keep.contains(c.code.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// True when new cases may be filed under `code`: a known leaf, not retired.
+    pub fn is_offered(&self, code: &str) -> bool {
+        self.get(code).is_some() && self.is_leaf(code) && !self.is_retired(code)
+    }
+
+    /// Checks that `self` may replace `before`: categories are never deleted (retire them
+    /// instead), so every code of `before` is still here, which also keeps codes immutable
+    /// once cases may use them. Errors are on `categories`, one per missing code.
+    pub fn check_successor(&self, before: &CategoryTree) -> Result<(), Vec<FieldError>> {
+        let errors: Vec<FieldError> = before
+            .categories
+            .iter()
+            .filter(|b| self.get(&b.code).is_none())
+            .map(|b| {
+                FieldError::new(
+                    "categories",
+                    Text::owned(
+                        format!("类别“{}”({})不能删除或改代码,请改为停用", b.code, b.name_zh),
+                        format!(
+                            "category \"{}\" ({}) cannot be deleted or recoded; retire it instead",
+                            b.code, b.name_en
+                        ),
+                    ),
+                )
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The categories that differ between `before` and `self`, in `self`'s order (with any
+    /// codes only `before` has at the end): (code, before, after).
+    pub fn changes<'a>(
+        &'a self,
+        before: &'a CategoryTree,
+    ) -> Vec<(&'a str, Option<&'a Category>, Option<&'a Category>)> {
+        let mut out: Vec<(&str, Option<&Category>, Option<&Category>)> = self
+            .categories
+            .iter()
+            .filter_map(|a| {
+                let b = before.get(&a.code);
+                (b != Some(a)).then_some((a.code.as_str(), b, Some(a)))
+            })
+            .collect();
+        out.extend(
+            before
+                .categories
+                .iter()
+                .filter(|b| self.get(&b.code).is_none())
+                .map(|b| (b.code.as_str(), Some(b), None)),
+        );
+        out
+    }
+
+    /// The position of a category in [`CategoryTree::categories`] (what validation errors
+    /// name as `categories[i]`).
+    pub fn index_of(&self, code: &str) -> Option<usize> {
+        self.categories.iter().position(|c| c.code == code)
+    }
+
+    /// The categories depth first from the roots, each with its depth (0 for a root), children
+    /// in the order written; categories unreachable from a root (a broken tree) come last.
+    pub fn depth_first(&self) -> Vec<(usize, &Category)> {
+        let mut out: Vec<(usize, &Category)> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack: Vec<(usize, &Category)> = self.roots().map(|c| (0, c)).collect();
+        stack.reverse();
+        while let Some((d, c)) = stack.pop() {
+            if !seen.insert(&c.code) {
+                continue;
+            }
+            out.push((d, c));
+            let mut kids: Vec<(usize, &Category)> =
+                self.children(&c.code).map(|k| (d + 1, k)).collect();
+            kids.reverse();
+            stack.extend(kids);
+        }
+        for c in &self.categories {
+            if seen.insert(&c.code) {
+                out.push((0, c));
+            }
+        }
+        out
     }
 
     /// "环境卫生 / 垃圾清运": the names from the root down.

@@ -761,6 +761,13 @@ pub enum EventData {
         to_unit: i64,
         overdue_ms: i64,
     },
+    /// Staff corrected the category or the place at triage, before registration (staff-only).
+    Reclassified {
+        from_category: String,
+        to_category: String,
+        from_node: i64,
+        to_node: i64,
+    },
 }
 
 /// The kinds of [`EventData`], for a database column and filters.
@@ -788,6 +795,7 @@ pub enum EventKind {
     ReHandlingOpened,
     Reopened,
     Escalated,
+    Reclassified,
 }
 
 impl EventKind {
@@ -814,6 +822,7 @@ impl EventKind {
             EventKind::ReHandlingOpened => "re_handling_opened",
             EventKind::Reopened => "reopened",
             EventKind::Escalated => "escalated",
+            EventKind::Reclassified => "reclassified",
         }
     }
 
@@ -844,6 +853,7 @@ impl EventKind {
             EventKind::ReHandlingOpened => Text::new("不满意,重新办理", "unsatisfied, re-handling"),
             EventKind::Reopened => Text::new("重新打开", "reopened"),
             EventKind::Escalated => Text::new("超期升级督办", "escalated as overdue"),
+            EventKind::Reclassified => Text::new("更正类别或地点", "category or place corrected"),
         }
     }
 }
@@ -872,6 +882,7 @@ impl EventData {
             EventData::ReHandlingOpened { .. } => EventKind::ReHandlingOpened,
             EventData::Reopened { .. } => EventKind::Reopened,
             EventData::Escalated { .. } => EventKind::Escalated,
+            EventData::Reclassified { .. } => EventKind::Reclassified,
         }
     }
 }

@@ -1,21 +1,31 @@
-//! Open311 GeoReport v2, read side: discovery, the service list and service definitions,
-//! served from the category tree so a 311 client asks exactly what the resident form asks
-//! (`cases::category` builds the documents; this file renders and serves them).
+//! Open311 GeoReport v2 under `/open311/v2/`: discovery, the service list and service
+//! definitions, served from the category tree so a 311 client asks exactly what the resident
+//! form asks (`cases::category` builds the documents; this file renders and serves them);
+//! and service requests (`requests.rs`: POST with `api_key`, GET with the spec's filters,
+//! GET by id, tokens; `wire.rs`: the pure form, filter and document rules).
 //!
-//! Everything here is public in the spec, so no authentication. Each document comes as
+//! Reads are public, as in the spec; `POST requests` authenticates by `api_key` alone (an API
+//! token), never by cookie, so the CSRF guard exempts `/open311/`. Each document comes as
 //! `.json` or `.xml`; errors use the spec's own error format (an array of `{code,
 //! description}`, or `<errors><error>…`) in the format asked for, JSON when the format
 //! itself is what is wrong. XML is written by hand: the documents are flat and small, and
 //! [`escape`] is the single place text enters markup.
 //!
-//! `jurisdiction_id` is a subdistrict's code (e.g. `310118003`): required when the
-//! deployment holds several subdistricts, optional with exactly one. Names come in the
-//! language of `Accept-Language` (zh-CN unless English is asked for first).
+//! `jurisdiction_id` is a subdistrict's code (e.g. `310118003`): required for reads when the
+//! deployment holds several subdistricts, optional with exactly one (a POST's jurisdiction
+//! is its api_key's). Names come in the language of `Accept-Language` (zh-CN unless English
+//! is asked for first).
 //!
-//! The request paths are matched as `/open311/v2/{file}` and `/open311/v2/services/{file}`
-//! and split at the last dot, so `services.yaml` is a 400 in the spec's format rather than
-//! the site's HTML 404. Static routes added later (`requests.json` …) take precedence.
+//! The request paths are matched as `/open311/v2/{file}`, `/open311/v2/services/{file}`,
+//! `/open311/v2/requests/{file}` and `/open311/v2/tokens/{file}` and split at the last dot, so
+//! `services.yaml` is a 400 in the spec's format rather than the site's HTML 404.
 
+mod requests;
+pub mod wire;
+
+pub use requests::{api_routes, Settings};
+
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -119,8 +129,8 @@ pub fn discovery(origin: &str, lang: Lang) -> Discovery {
         .get(lang)
         .to_string(),
         key_service: Text::new(
-            "读取服务列表和服务定义无需密钥。",
-            "No key is needed to read the service list and service definitions.",
+            "读取无需密钥。提交诉求(POST requests)须带 api_key:请在“我的账户”页面为有权反映的账号生成 API 令牌。",
+            "Reading needs no key. POST requests needs an api_key: an API token made on the account page of a user who may report.",
         )
         .get(lang)
         .to_string(),
@@ -332,11 +342,15 @@ pub fn choose_jurisdiction(
 // ---------------------------------------------------------------------------------------
 // HTTP
 
-/// The read endpoints, under `/open311/v2/`. Public: no authentication.
+/// The endpoints under `/open311/v2/` (reads public; `POST requests` authenticated by
+/// `api_key`) and the settings page `/admin/open311`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/open311/v2/{file}", get(top_level))
+        .route("/open311/v2/{file}", get(top_level).post(top_level_post))
         .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(requests::get_one))
+        .route("/open311/v2/tokens/{file}", get(requests::get_token))
+        .merge(requests::page_routes())
 }
 
 fn respond(status: StatusCode, format: Format, body: String) -> Response {
@@ -428,10 +442,13 @@ async fn jurisdiction(
         .map_err(|e| error_response(format, e))
 }
 
-/// The category tree a jurisdiction's services come from. For now the shipped tree for
-/// every subdistrict; the per-subdistrict stored tree replaces this.
-fn category_tree(_jurisdiction: &Subdistrict) -> CategoryTree {
-    CategoryTree::seeded()
+/// The categories a jurisdiction's services come from: what its stored tree offers for new
+/// cases (retired categories are not listed).
+async fn category_tree(
+    st: &AppState,
+    jurisdiction: &Subdistrict,
+) -> crate::error::Result<CategoryTree> {
+    super::category_store::offered(&st.db, jurisdiction.id).await
 }
 
 /// `discovery.{json,xml}` and `services.{json,xml}`.
@@ -460,13 +477,42 @@ async fn top_level(
                 Ok(j) => j,
                 Err(resp) => return resp,
             };
-            let services = category_tree(&j).open311_services(lang);
+            let services = match category_tree(&st, &j).await {
+                Ok(t) => t.open311_services(lang),
+                Err(e) => return internal(format, lang, e),
+            };
             let body = match format {
                 Format::Json => json_body(&services),
                 Format::Xml => services_xml(&services),
             };
             respond(StatusCode::OK, format, body)
         }
+        "requests" => {
+            let j = match jurisdiction(&st, &uri, format, lang).await {
+                Ok(j) => j,
+                Err(resp) => return resp,
+            };
+            requests::get_list(&st, &j, &uri, format, lang).await
+        }
+        _ => not_found(format, lang, Text::new("没有这个接口", "no such endpoint")),
+    }
+}
+
+/// `POST requests.{json,xml}`; nothing else at this level takes a POST.
+async fn top_level_post(
+    State(st): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Response {
+    let lang = request_lang(&headers);
+    let (stem, format) = split_file(&file);
+    let Ok(format) = format else {
+        return bad_format(lang);
+    };
+    match stem {
+        "requests" => requests::post(&st, &headers, &uri, body, format, lang).await,
         _ => not_found(format, lang, Text::new("没有这个接口", "no such endpoint")),
     }
 }
@@ -488,7 +534,10 @@ async fn service_definition(
         Ok(j) => j,
         Err(resp) => return resp,
     };
-    let tree = category_tree(&j);
+    let tree = match category_tree(&st, &j).await {
+        Ok(t) => t,
+        Err(e) => return internal(format, lang, e),
+    };
     let Some(category) = tree.get(code).filter(|c| tree.is_leaf(&c.code)) else {
         return not_found(
             format,

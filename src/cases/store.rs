@@ -17,14 +17,15 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::BTreeMap;
 
 use super::calendar::deadline::{Pause, Stage};
-use super::category::CategoryTree;
 use super::lifecycle::{self, ActorKind, EvaluationChannel, Event, EventData, Intake, Rating};
 use crate::access::{allows, Action as Access, Actor, Role, Target};
 use crate::audit::{self, Change};
 use crate::error::{Error, FieldError, Result};
 use crate::i18n::Text;
+use crate::pii::Seal;
 use crate::storage::{is_unique_violation, next_id, opt_i64, Db, Tx};
 use crate::tree::model::within;
 use crate::tree::{store as tree, NodeKind};
@@ -33,14 +34,63 @@ pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_KEY_CHARS: usize = 200;
 /// The header a client sends to make `POST /cases` safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// How far back a staff entry may date an offline contact: 30 days.
+pub const MAX_BACKDATE_MS: i64 = 30 * 24 * 3600 * 1000;
+/// Longest free-text place, contact name and source reference.
+pub const MAX_ADDRESS_CHARS: usize = 200;
+/// The intake channels a case may come in by.
+pub const CHANNELS: &[&str] = &[
+    "web",
+    "mobile",
+    "grid_quick",
+    "visit_reception",
+    "visit_home",
+    "visit_counter",
+    "phone",
+    "chat",
+    "api",
+    "open311",
+];
 
-/// What a reporter sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a reporter sends. Every field after `description` is optional in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct NewCase {
     pub category: String,
     pub node_id: i64,
     pub title: String,
     pub description: String,
+    /// No reporter name or phone is kept or shown. Refused unless the category allows it.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// A map point in integer microdegrees (WGS-84, as browsers give it): both or neither.
+    #[serde(default)]
+    pub lat_e6: Option<i64>,
+    #[serde(default)]
+    pub lng_e6: Option<i64>,
+    /// A free-text place or landmark (Open311 `address_string`).
+    #[serde(default)]
+    pub address: String,
+    /// When an offline contact really happened (staff entry of a visit or a call), Unix ms:
+    /// not in the future and at most [`MAX_BACKDATE_MS`] ago. `None` means now.
+    #[serde(default)]
+    pub occurred_at: Option<i64>,
+    /// The person who spoke (staff entry, an Open311 client's first and last name).
+    #[serde(default)]
+    pub contact_name: String,
+    /// Their mobile number: validated, sealed at rest, shown masked. Needs the seal, so only
+    /// [`open_case_sealed`] accepts it.
+    #[serde(default)]
+    pub contact_phone: String,
+    /// The category's extra fields (its Open311 attributes) by code; several values of a list
+    /// field joined by `,`. Checked with [`category::validate_attributes`].
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// A group-chat message relayed for triage: opens as a staff-only draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Where it came from outside: a chat group and message id, an Open311 client's reference.
+    #[serde(default)]
+    pub source_ref: String,
 }
 
 /// A stored case: what the store keeps around the rules' [`lifecycle::Case`].
@@ -62,6 +112,28 @@ pub struct CaseRecord {
     pub lifecycle: lifecycle::Case,
     pub created_at: i64,
     pub updated_at: i64,
+    #[serde(default)]
+    pub anonymous: bool,
+    #[serde(default)]
+    pub lat_e6: Option<i64>,
+    #[serde(default)]
+    pub lng_e6: Option<i64>,
+    #[serde(default)]
+    pub address: String,
+    /// When the contact really happened; `None` when it is the time of filing.
+    #[serde(default)]
+    pub occurred_at: Option<i64>,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_phone_mask: String,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub source_ref: String,
+    /// The place's tree path (`/root/…/node/`), for subtree filters.
+    #[serde(default)]
+    pub node_path: String,
 }
 
 /// One entry of a case's timeline.
@@ -106,6 +178,10 @@ pub enum CaseAction {
     Withdraw {
         #[serde(default)]
         reason: Option<String>,
+    },
+    /// Merge this case (a duplicate) into case `into`; writes both (see `cases::triage::merge`).
+    Merge {
+        into: i64,
     },
     Dispatch {
         unit_id: i64,
@@ -155,7 +231,8 @@ pub enum CaseAction {
 /// How the rules see `actor` on a case at `path`: the strongest grant reaching the place
 /// decides — subdistrict admin or staff act as the operations centre (their node is the
 /// unit), community, property, owners' committee and pairing-unit staff as staff of the unit
-/// at their grant's node, grid leaders and members as their grid. Without such a grant, the
+/// of their grant — its organisation when the grant names one, else its node — grid leaders
+/// and members as their grid. Without such a grant, the
 /// user who reported the case is the reporter; anyone else is the public.
 pub fn actor_kind(actor: &Actor, path: &str, reporter_user_id: Option<i64>) -> ActorKind {
     let mut best: Option<(u8, ActorKind)> = None;
@@ -168,10 +245,17 @@ pub fn actor_kind(actor: &Actor, path: &str, reporter_user_id: Option<i64>) -> A
             Role::SubdistrictAdmin | Role::SubdistrictStaff => {
                 (3, ActorKind::OpsCentre { unit_id })
             }
+            // A grant anchored at an organisation acts for that organisation (the unit
+            // routing dispatches property and pairing-unit cases to).
             Role::CommunityStaff
             | Role::PropertyStaff
             | Role::OwnersCommitteeMember
-            | Role::PairingUnit => (2, ActorKind::UnitStaff { unit_id }),
+            | Role::PairingUnit => (
+                2,
+                ActorKind::UnitStaff {
+                    unit_id: g.org_id.unwrap_or(unit_id),
+                },
+            ),
             Role::GridLeader | Role::GridMember => (1, ActorKind::GridMember { unit_id }),
             _ => continue,
         };
@@ -222,6 +306,73 @@ async fn may_report_at(db: &Db, actor: &Actor, node: &tree::Node) -> Result<bool
     Ok(homes.iter().any(|home| within(home, &node.path)))
 }
 
+/// The intake details' own checks: map point ranges, back-dating, lengths.
+fn check_intake(errors: &mut Vec<FieldError>, new: &NewCase, now: i64) {
+    match (new.lat_e6, new.lng_e6) {
+        (None, None) => {}
+        (Some(lat), Some(lng)) => {
+            if !(-90_000_000..=90_000_000).contains(&lat) {
+                errors.push(FieldError::new(
+                    "lat_e6",
+                    Text::new("纬度超出范围", "latitude out of range"),
+                ));
+            }
+            if !(-180_000_000..=180_000_000).contains(&lng) {
+                errors.push(FieldError::new(
+                    "lng_e6",
+                    Text::new("经度超出范围", "longitude out of range"),
+                ));
+            }
+        }
+        (None, Some(_)) | (Some(_), None) => errors.push(FieldError::new(
+            if new.lat_e6.is_none() {
+                "lat_e6"
+            } else {
+                "lng_e6"
+            },
+            Text::new("经纬度须同时填写", "give both latitude and longitude"),
+        )),
+    }
+    if let Some(at) = new.occurred_at {
+        // A minute of slack for clocks of phones and desks.
+        if at > now + 60_000 {
+            errors.push(FieldError::new(
+                "occurred_at",
+                Text::new("发生时间不能晚于现在", "cannot be in the future"),
+            ));
+        } else if at < now - MAX_BACKDATE_MS {
+            errors.push(FieldError::new(
+                "occurred_at",
+                Text::new("只能补录 30 天以内的来访来电", "can be at most 30 days ago"),
+            ));
+        }
+    }
+    for (field, value) in [
+        ("address", &new.address),
+        ("contact_name", &new.contact_name),
+        ("source_ref", &new.source_ref),
+    ] {
+        if value.chars().count() > MAX_ADDRESS_CHARS {
+            errors.push(FieldError::new(
+                field,
+                Text::owned(
+                    format!("不能超过 {MAX_ADDRESS_CHARS} 个字"),
+                    format!("must be at most {MAX_ADDRESS_CHARS} characters"),
+                ),
+            ));
+        }
+    }
+    if new.anonymous && !new.contact_phone.is_empty() {
+        errors.push(FieldError::new(
+            "contact_phone",
+            Text::new(
+                "匿名反映不留电话",
+                "an anonymous report keeps no phone number",
+            ),
+        ));
+    }
+}
+
 fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
     if value.trim().is_empty() {
         errors.push(FieldError::new(field, Text::new("请填写", "is required")));
@@ -265,6 +416,32 @@ fn key_reused() -> Error {
     )
 }
 
+/// [`stored_answer`] inside the writing transaction.
+async fn stored_answer_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    key: &str,
+    digest: &str,
+) -> Result<Option<CaseRecord>> {
+    let row = sqlx::query(
+        "SELECT request_digest, response_json FROM idempotency_keys \
+         WHERE subdistrict_id = $1 AND user_id = $2 AND idempotency_key = $3",
+    )
+    .bind(actor.subdistrict_id)
+    .bind(actor.user_id)
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.get::<String, _>("request_digest") != digest {
+        return Err(key_reused());
+    }
+    let json: String = row.get("response_json");
+    Ok(Some(
+        serde_json::from_str(&json).map_err(|e| Error::Internal(e.into()))?,
+    ))
+}
+
 /// The stored answer of an earlier request with this key, checked against the body's digest.
 async fn stored_answer(
     db: &Db,
@@ -279,7 +456,7 @@ async fn stored_answer(
     .bind(actor.subdistrict_id)
     .bind(actor.user_id)
     .bind(key)
-    .fetch_optional(db.write())
+    .fetch_optional(db.read())
     .await?;
     let Some(row) = row else { return Ok(None) };
     if row.get::<String, _>("request_digest") != digest {
@@ -302,13 +479,56 @@ pub async fn open_case(
     channel: &str,
     idempotency_key: Option<&str>,
 ) -> Result<Opened> {
+    open_case_sealed(db, None, actor, new, channel, idempotency_key).await
+}
+
+/// [`open_case`] with the seal, which a `contact_phone` needs (without it, a phone is refused).
+pub async fn open_case_sealed(
+    db: &Db,
+    seal: Option<&Seal>,
+    actor: &Actor,
+    new: NewCase,
+    channel: &str,
+    idempotency_key: Option<&str>,
+) -> Result<Opened> {
+    open_case_with_photos(db, seal, actor, new, channel, idempotency_key, Vec::new()).await
+}
+
+/// [`open_case_sealed`] with photos (checked and converted beforehand by
+/// `attachments::prepare`), stored on the opening event in the case's own transaction (an
+/// intake form files a case and its photos at once, or nothing). A replay adds none.
+pub async fn open_case_with_photos(
+    db: &Db,
+    seal: Option<&Seal>,
+    actor: &Actor,
+    new: NewCase,
+    channel: &str,
+    idempotency_key: Option<&str>,
+    photos: Vec<super::attachments::Prepared>,
+) -> Result<Opened> {
+    let photos = std::sync::Arc::new(photos);
     let sid = actor.subdistrict_id;
     let new = NewCase {
         category: new.category.trim().to_string(),
-        node_id: new.node_id,
         title: new.title.trim().to_string(),
         description: new.description.trim().to_string(),
+        address: new.address.trim().to_string(),
+        contact_name: new.contact_name.trim().to_string(),
+        contact_phone: new.contact_phone.trim().to_string(),
+        source_ref: new.source_ref.trim().to_string(),
+        attributes: new
+            .attributes
+            .into_iter()
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+        ..new
     };
+    if !CHANNELS.contains(&channel) {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "unknown intake channel {channel:?}"
+        )));
+    }
     if let Some(k) = idempotency_key {
         check_key(k)?;
     }
@@ -319,7 +539,7 @@ pub async fn open_case(
         }
     }
     let mut errors = Vec::new();
-    let tree_ = CategoryTree::seeded();
+    let tree_ = super::category_store::offered(db, sid).await?;
     match tree_.get(&new.category) {
         None => errors.push(FieldError::new(
             "category",
@@ -332,7 +552,62 @@ pub async fn open_case(
                 "choose a category without subcategories",
             ),
         )),
-        Some(_) => {}
+        Some(cat) => {
+            if new.anonymous
+                && !tree_
+                    .resolve(&new.category)
+                    .is_some_and(|r| r.anonymous_allowed)
+            {
+                errors.push(FieldError::new(
+                    "anonymous",
+                    Text::new(
+                        "该类别不接受匿名反映",
+                        "this category does not take anonymous reports",
+                    ),
+                ));
+            }
+            let submitted: BTreeMap<String, Vec<String>> = new
+                .attributes
+                .iter()
+                .map(|(k, v)| {
+                    let values = if cat
+                        .fields
+                        .iter()
+                        .any(|f| &f.code == k && f.datatype.is_list())
+                    {
+                        v.split(',').map(|s| s.trim().to_string()).collect()
+                    } else {
+                        vec![v.clone()]
+                    };
+                    (k.clone(), values)
+                })
+                .collect();
+            // A relayed chat message cannot answer the category's questions: a draft without
+            // attributes is taken as it is, and triage completes it.
+            let skip = new.draft && new.attributes.is_empty();
+            if !skip {
+                if let Err(mut es) = super::category::validate_attributes(cat, &submitted) {
+                    errors.append(&mut es);
+                }
+            }
+        }
+    }
+    check_intake(&mut errors, &new, crate::clock::now_ms());
+    let contact_phone = if new.contact_phone.is_empty() {
+        None
+    } else {
+        match crate::pii::validate::mobile(&new.contact_phone) {
+            Ok(p) => Some(p),
+            Err(t) => {
+                errors.push(FieldError::new("contact_phone", t));
+                None
+            }
+        }
+    };
+    if contact_phone.is_some() && seal.is_none() {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "a contact phone needs open_case_sealed"
+        )));
     }
     check_text(&mut errors, "title", &new.title, MAX_TITLE_CHARS);
     check_text(
@@ -370,6 +645,7 @@ pub async fn open_case(
     }
     let node = node.expect("checked above");
     let (reporter_name, reporter_phone_mask) = match actor.person_id {
+        _ if new.anonymous => (String::new(), String::new()),
         Some(pid) => sqlx::query(
             "SELECT name, phone_mask FROM persons WHERE subdistrict_id = $1 AND id = $2",
         )
@@ -382,21 +658,28 @@ pub async fn open_case(
         None => (actor.display_name.clone(), String::new()),
     };
     let kind = actor_kind(actor, &node.path, Some(actor.user_id));
-    // A unique violation is either the key (a concurrent twin won: answer as it did) or the
-    // case number (a concurrent open took it: try again with the next one).
+    // The write goes through the group commit (`Db::grouped`): concurrent opens share one
+    // durable commit. Inside it the key is checked again, so twins in one batch are caught.
+    // A unique violation is either the key (a concurrent twin won in another process: answer
+    // as it did) or the case number (another writer took it: try again with the next one).
     for _attempt in 0..8 {
         let now = crate::clock::now_ms();
         let id = next_id();
-        let opened = lifecycle::Case::open(id, Intake::Report, &kind, now);
-        let mut tx = db.begin().await?;
-        let number = next_number(&mut tx, sid, now).await?;
+        let intake = if new.draft {
+            Intake::Draft
+        } else {
+            Intake::Report
+        };
+        let opened = lifecycle::Case::open(id, intake, &kind, now);
         let record = CaseRecord {
             id,
-            number,
+            number: String::new(),
             category: new.category.clone(),
             node_id: node.id,
             title: new.title.clone(),
             description: new.description.clone(),
+            // Kept even when anonymous, so the reporter can follow and rate their case;
+            // `view` never shows it for an anonymous case.
             reporter_user_id: (actor.user_id != 0).then_some(actor.user_id),
             reporter_name: reporter_name.clone(),
             reporter_phone_mask: reporter_phone_mask.clone(),
@@ -406,30 +689,85 @@ pub async fn open_case(
             lifecycle: opened.next.clone(),
             created_at: now,
             updated_at: now,
+            anonymous: new.anonymous,
+            lat_e6: new.lat_e6,
+            lng_e6: new.lng_e6,
+            address: new.address.clone(),
+            occurred_at: new.occurred_at,
+            contact_name: new.contact_name.clone(),
+            contact_phone_mask: contact_phone
+                .as_deref()
+                .map(crate::pii::mask::phone)
+                .unwrap_or_default(),
+            attributes: new.attributes.clone(),
+            source_ref: new.source_ref.clone(),
+            node_path: node.path.clone(),
         };
-        match write_new(
-            &mut tx,
-            actor,
-            &record,
-            &opened.events,
-            idempotency_key,
-            &digest,
-        )
-        .await
-        {
-            Ok(()) => {
-                tx.commit().await?;
-                return Ok(Opened::Created(record));
-            }
-            Err(e) if is_unique_violation(&e) => {
-                drop(tx);
+        let sealed_phone = match (&contact_phone, seal) {
+            (Some(p), Some(seal)) => Some(seal.seal(p)),
+            _ => None,
+        };
+        let job_actor = actor.clone();
+        let key = idempotency_key.map(str::to_string);
+        let job_digest = digest.clone();
+        let events = opened.events;
+        let job_photos = std::sync::Arc::new(photos.clone());
+        // The job may run twice (see `storage::batch`): each run starts from its own copies.
+        let outcome = db
+            .grouped(move |tx| {
+                let mut record = record.clone();
+                let (key, job_actor, job_digest) =
+                    (key.clone(), job_actor.clone(), job_digest.clone());
+                let (events, sealed_phone, job_photos) =
+                    (events.clone(), sealed_phone.clone(), job_photos.clone());
+                Box::pin(async move {
+                    if let Some(k) = &key {
+                        if let Some(c) = stored_answer_in(tx, &job_actor, k, &job_digest).await? {
+                            return Ok(Opened::Replayed(c));
+                        }
+                    }
+                    record.number =
+                        next_number(tx, job_actor.subdistrict_id, record.created_at).await?;
+                    write_new(
+                        tx,
+                        &job_actor,
+                        &record,
+                        &events,
+                        key.as_deref(),
+                        &job_digest,
+                        sealed_phone,
+                    )
+                    .await?;
+                    if !job_photos.is_empty() {
+                        let sid = job_actor.subdistrict_id;
+                        super::attachments::attach_prepared_in_tx(
+                            tx,
+                            &job_actor,
+                            sid,
+                            record.id,
+                            Some(1),
+                            &job_photos,
+                            true,
+                        )
+                        .await?;
+                    }
+                    Ok(Opened::Created(record))
+                })
+            })
+            .await;
+        match outcome {
+            Ok(o) => return Ok(o),
+            Err(Error::Internal(e))
+                if e.downcast_ref::<sqlx::Error>()
+                    .is_some_and(is_unique_violation) =>
+            {
                 if let Some(k) = idempotency_key {
                     if let Some(c) = stored_answer(db, actor, k, &digest).await? {
                         return Ok(Opened::Replayed(c));
                     }
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     Err(Error::Internal(anyhow::anyhow!(
@@ -441,11 +779,13 @@ pub async fn open_case(
 async fn next_number(tx: &mut Tx, sid: i64, now: i64) -> Result<String> {
     let year = crate::clock::to_local(now).year();
     let last: Option<String> = sqlx::query(
-        "SELECT number FROM cases WHERE subdistrict_id = $1 AND number LIKE $2 \
+        // A range, not LIKE, so the (subdistrict_id, number) index answers it ('.' follows '-').
+        "SELECT number FROM cases WHERE subdistrict_id = $1 AND number >= $2 AND number < $3 \
          ORDER BY number DESC LIMIT 1",
     )
     .bind(sid)
-    .bind(format!("{year}-%"))
+    .bind(format!("{year}-"))
+    .bind(format!("{year}."))
     .fetch_optional(&mut **tx)
     .await?
     .map(|r| r.get::<String, _>(0));
@@ -462,6 +802,7 @@ async fn write_new(
     events: &[Event],
     key: Option<&str>,
     digest: &str,
+    contact_phone_sealed: Option<Vec<u8>>,
 ) -> std::result::Result<(), sqlx::Error> {
     let sid = actor.subdistrict_id;
     let json = serde_json::to_string(c).unwrap_or_default();
@@ -483,8 +824,11 @@ async fn write_new(
     sqlx::query(
         "INSERT INTO cases (subdistrict_id, id, number, category, node_id, title, description, \
          reporter_user_id, reporter_name, reporter_phone_mask, channel, state, version, \
-         lifecycle_json, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         lifecycle_json, created_at, updated_at, anonymous, lat_e6, lng_e6, address, occurred_at, \
+         contact_name, contact_phone_mask, contact_phone_sealed, attributes_json, source_ref, \
+         node_path) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $21, $22, $23, $24, $25, $26, $27)",
     )
     .bind(sid)
     .bind(c.id)
@@ -502,9 +846,23 @@ async fn write_new(
     .bind(serde_json::to_string(&c.lifecycle).unwrap_or_default())
     .bind(c.created_at)
     .bind(c.updated_at)
+    .bind(i64::from(c.anonymous))
+    .bind(c.lat_e6)
+    .bind(c.lng_e6)
+    .bind(&c.address)
+    .bind(c.occurred_at)
+    .bind(&c.contact_name)
+    .bind(&c.contact_phone_mask)
+    .bind(contact_phone_sealed)
+    .bind(serde_json::to_string(&c.attributes).unwrap_or_else(|_| "{}".into()))
+    .bind(&c.source_ref)
+    .bind(&c.node_path)
     .execute(&mut **tx)
     .await?;
     append_events(tx, actor, c.id, 0, events).await?;
+    super::measures::record_change(tx, sid, None, c)
+        .await
+        .map_err(super::measures::into_sqlx)?;
     let summary = json!({ "number": c.number, "category": c.category, "node_id": c.node_id,
         "title": c.title, "state": c.state });
     audit::record(
@@ -517,7 +875,7 @@ async fn write_new(
     .await
 }
 
-async fn append_events(
+pub(crate) async fn append_events(
     tx: &mut Tx,
     actor: &Actor,
     case_id: i64,
@@ -543,10 +901,12 @@ async fn append_events(
     Ok(())
 }
 
-const CASE_COLS: &str = "id, number, category, node_id, title, description, reporter_user_id, \
-    reporter_name, reporter_phone_mask, channel, state, version, lifecycle_json, created_at, updated_at";
+pub(crate) const CASE_COLS: &str = "id, number, category, node_id, title, description, reporter_user_id, \
+    reporter_name, reporter_phone_mask, channel, state, version, lifecycle_json, created_at, updated_at, \
+    anonymous, lat_e6, lng_e6, address, occurred_at, contact_name, contact_phone_mask, attributes_json, \
+    source_ref, node_path";
 
-fn case_from(row: &AnyRow) -> Result<CaseRecord> {
+pub(crate) fn case_from(row: &AnyRow) -> Result<CaseRecord> {
     let lifecycle: lifecycle::Case = serde_json::from_str(&row.get::<String, _>("lifecycle_json"))
         .map_err(|e| Error::Internal(anyhow::anyhow!("stored case does not parse: {e}")))?;
     Ok(CaseRecord {
@@ -565,6 +925,17 @@ fn case_from(row: &AnyRow) -> Result<CaseRecord> {
         lifecycle,
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
+        anonymous: row.get::<i64, _>("anonymous") != 0,
+        lat_e6: opt_i64(row, "lat_e6"),
+        lng_e6: opt_i64(row, "lng_e6"),
+        address: row.get("address"),
+        occurred_at: opt_i64(row, "occurred_at"),
+        contact_name: row.get("contact_name"),
+        contact_phone_mask: row.get("contact_phone_mask"),
+        attributes: serde_json::from_str(&row.get::<String, _>("attributes_json"))
+            .unwrap_or_default(),
+        source_ref: row.get("source_ref"),
+        node_path: row.get("node_path"),
     })
 }
 
@@ -628,14 +999,18 @@ pub async fn readable(db: &Db, actor: &Actor, id: i64) -> Result<(CaseRecord, St
     if allows(actor, Access::ReadPeople, target) {
         return Ok((c, node.path, Visibility::Staff));
     }
-    let reporter = actor.user_id != 0 && c.reporter_user_id == Some(actor.user_id);
+    // The reporter, or the reporter of a report merged into this case, follows it.
+    let reporter = actor.user_id != 0
+        && (c.reporter_user_id == Some(actor.user_id)
+            || (c.lifecycle.merged_in_count > 0
+                && super::triage::follows_merged(db, actor, c.id).await?));
     if reporter || allows(actor, Access::ReadTree, target) {
         return Ok((c, node.path, Visibility::Public));
     }
     Err(Error::Forbidden)
 }
 
-fn conflict() -> Error {
+pub(crate) fn conflict() -> Error {
     Error::Conflict(Text::new(
         "该事项已被他人修改,请刷新后重试",
         "the case was changed by someone else; reload",
@@ -643,7 +1018,12 @@ fn conflict() -> Error {
 }
 
 /// The pauses of a case from its timeline (the open one, if any, ends now).
-async fn pauses(db: &Db, sid: i64, id: i64, now: i64) -> Result<(Vec<Pause>, Option<i64>)> {
+pub(crate) async fn pauses(
+    db: &Db,
+    sid: i64,
+    id: i64,
+    now: i64,
+) -> Result<(Vec<Pause>, Option<i64>)> {
     let mut out = Vec::new();
     let mut open: Option<i64> = None;
     let mut rehandling_start = None;
@@ -674,8 +1054,9 @@ async fn lifecycle_action(
     now: i64,
 ) -> Result<lifecycle::Action> {
     use lifecycle::Action as A;
+    let categories = super::category_store::tree(db, sid).await?;
     let profile = || {
-        CategoryTree::seeded()
+        categories
             .resolve(&c.category)
             .map(|r| r.deadlines)
             .ok_or_else(|| {
@@ -685,20 +1066,12 @@ async fn lifecycle_action(
                 ))
             })
     };
-    let unit = |field: &'static str, id: i64| async move {
-        match tree::node(db, sid, id).await {
-            Ok(_) => Ok(id),
-            Err(Error::NotFound) => Err(Error::field(
-                field,
-                Text::new("没有这个单位", "no such unit"),
-            )),
-            Err(e) => Err(e),
-        }
-    };
+    let unit = |field: &'static str, id: i64| super::routing::check_unit(db, sid, field, id);
     Ok(match action {
         CaseAction::Register => A::Register,
         CaseAction::Reject { reason } => A::Reject { reason },
         CaseAction::Withdraw { reason } => A::Withdraw { reason },
+        CaseAction::Merge { into } => A::Merge { into },
         CaseAction::Dispatch { unit_id } => {
             let unit_id = unit("unit_id", unit_id).await?;
             let p = profile()?;
@@ -789,6 +1162,12 @@ pub async fn act(
     expected_version: i64,
     action: CaseAction,
 ) -> Result<CaseRecord> {
+    // A merge writes two cases: triage does it in its own transaction.
+    if let CaseAction::Merge { into } = action {
+        return super::triage::merge(db, actor, case_id, expected_version, into)
+            .await
+            .map(|m| m.duplicate);
+    }
     let sid = actor.subdistrict_id;
     let (c, path, _) = readable(db, actor, case_id).await?;
     if c.version != expected_version {
@@ -824,6 +1203,7 @@ pub async fn act(
     if done.rows_affected() == 0 {
         return Err(conflict());
     }
+    super::measures::record_change(&mut tx, sid, Some(&c), &next).await?;
     let last_seq: i64 = sqlx::query(
         "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM case_events \
          WHERE subdistrict_id = $1 AND case_id = $2",
@@ -852,6 +1232,9 @@ pub async fn act(
 pub fn view(c: &CaseRecord, timeline: &[TimelineEntry]) -> Value {
     let mut v = serde_json::to_value(c).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
+        if c.anonymous {
+            o.insert("reporter_user_id".into(), Value::Null);
+        }
         let label = c.lifecycle.state.label();
         o.insert(
             "state_label".into(),

@@ -91,6 +91,11 @@ fn reach_paths(actor: &Actor) -> Vec<String> {
     paths
 }
 
+/// The first path after every path under `path` (which ends in `/`).
+pub fn subtree_end(path: &str) -> String {
+    format!("{}0", path.strip_suffix('/').unwrap_or(path))
+}
+
 /// Cases the actor reaches — under any of their grants' paths, or reported by them — newest
 /// first, optionally in one state; `limit` rows from `offset`.
 pub async fn cases_reached(
@@ -102,9 +107,15 @@ pub async fn cases_reached(
 ) -> Result<Vec<CaseRow>> {
     let paths = reach_paths(actor);
     // $1 subdistrict, $2 reporter, $3 state ('' = any), $4 limit, $5 offset, then the paths.
+    // A subtree is the range [path, path with its final '/' replaced by '0'), which the
+    // (subdistrict_id, node_path, created_at) index answers without touching other cases.
     let mut reach = vec!["c.reporter_user_id = $2".to_string()];
     for i in 0..paths.len() {
-        reach.push(format!("n.path LIKE ${}", i + 6));
+        reach.push(format!(
+            "(c.node_path >= ${} AND c.node_path < ${})",
+            2 * i + 6,
+            2 * i + 7
+        ));
     }
     let sql = format!(
         "SELECT c.id, c.number, c.title, c.state, c.created_at, n.name AS place \
@@ -124,7 +135,7 @@ pub async fn cases_reached(
         .bind(limit)
         .bind(offset);
     for p in &paths {
-        q = q.bind(format!("{p}%"));
+        q = q.bind(p.clone()).bind(subtree_end(p));
     }
     let rows = q.fetch_all(db.read()).await?;
     Ok(rows
@@ -166,8 +177,12 @@ async fn list(p: Page, Query(q): Query<ListQ>) -> Result<Markup> {
         None => format!("/cases?page={page}"),
     };
     let body = html! {
-        p.actions { a href="/cases/new" { (ctx.t("上报事项", "Report a case")) } }
+        p.actions { a href="/cases/new" { (ctx.t("上报事项", "Report a case")) } " " a href="/triage" { (ctx.t("分拣立案", "Triage")) } }
         h1 { (ctx.t("事项", "Cases")) }
+        // The operations centre rules on disputed dispatches: one tap to the queue.
+        @if p.actor.has_role(Role::SubdistrictAdmin) || p.actor.has_role(Role::SubdistrictStaff) {
+            p.filters { a href={ "/cases?state=" (State::Disputed.code()) } { (ctx.t("派单争议待裁定", "Disputed dispatches to rule on")) } }
+        }
         form.inline method="get" action="/cases" {
             label { (ctx.t("状态", "State")) " "
                 select name="state" {
@@ -220,8 +235,7 @@ struct NewForm {
 }
 
 /// Leaf categories under each root, as (root name, [(code, name)]).
-fn leaf_groups(lang: Lang) -> Vec<(String, Vec<(String, String)>)> {
-    let tree = CategoryTree::seeded();
+fn leaf_groups(tree: CategoryTree, lang: Lang) -> Vec<(String, Vec<(String, String)>)> {
     let mut out = Vec::new();
     for root in tree.roots() {
         let mut leaves = Vec::new();
@@ -316,7 +330,10 @@ async fn places(st: &AppState, actor: &Actor) -> Result<Vec<(i64, String)>> {
 async fn render_new(p: &Page, f: &NewForm, errors: &[FieldError]) -> Result<Markup> {
     let ctx = &p.ctx;
     let places = places(&ctx.state, &p.actor).await?;
-    let groups = leaf_groups(ctx.lang);
+    let groups = leaf_groups(
+        super::category_store::offered(&ctx.state.db, p.actor.subdistrict_id).await?,
+        ctx.lang,
+    );
     let body = html! {
         p { a href="/cases" { "‹ " (ctx.t("事项", "Cases")) } }
         h1 { (ctx.t("上报事项", "Report a case")) }
@@ -394,8 +411,18 @@ async fn new_save(p: Page, Form(mut f): Form<NewForm>) -> Result<Response> {
         node_id,
         title: f.title.clone(),
         description: f.description.clone(),
+        ..NewCase::default()
     };
-    match store::open_case(&p.ctx.state.db, &p.actor, new, "web", Some(&f.key)).await {
+    match store::open_case_sealed(
+        &p.ctx.state.db,
+        Some(&p.ctx.state.seal),
+        &p.actor,
+        new,
+        "web",
+        Some(&f.key),
+    )
+    .await
+    {
         Ok(opened) => Ok(Redirect::to(&format!("/cases/{}", opened.case().id)).into_response()),
         Err(Error::Invalid(errors)) => {
             let page = render_new(&p, &f, &errors).await?;
@@ -542,7 +569,12 @@ fn event_text(e: &lifecycle::Event) -> Vec<String> {
         .collect()
 }
 
-fn action_form(ctx: &Ctx, c: &CaseRecord, kind: ActionKind, grid_id: i64) -> Markup {
+fn action_form(
+    ctx: &Ctx,
+    c: &CaseRecord,
+    kind: ActionKind,
+    units: &super::routing::Dispatchable,
+) -> Markup {
     let label = kind.label();
     let needs_text = matches!(
         kind,
@@ -573,9 +605,22 @@ fn action_form(ctx: &Ctx, c: &CaseRecord, kind: ActionKind, grid_id: i64) -> Mar
             input type="hidden" name="version" value=(c.version);
             input type="hidden" name="action" value=(action_code(kind));
             @if matches!(kind, ActionKind::Dispatch | ActionKind::Transfer) {
-                label { (ctx.t("承办单位编号", "Unit id"))
-                    input type="number" name="unit_id" value=(grid_id) required;
+                // The suggestion first (pre-selected); a transfer leaves out the current owner.
+                @let transfer = kind == ActionKind::Transfer;
+                @let choices: Vec<_> = units.choices.iter()
+                    .filter(|u| !(transfer && c.lifecycle.owner_unit == Some(u.unit.id))).collect();
+                @let first = choices.first().map(|u| u.unit.id);
+                label { (ctx.t("承办单位", "Unit"))
+                    select name="unit_id" required {
+                        @for u in &choices {
+                            option value=(u.unit.id) selected[Some(u.unit.id) == first] {
+                                @if u.suggested { (ctx.t("【建议】", "[suggested] ")) }
+                                (u.unit.name) " · " (ctx.text(&u.unit.kind_label()))
+                            }
+                        }
+                    }
                 }
+                @if let Some(r) = &units.reason { p.muted.route-reason { (ctx.text(r)) } }
             }
             @if kind == ActionKind::Evaluate {
                 label { (ctx.t("满意度", "Rating"))
@@ -629,6 +674,17 @@ async fn render_case(p: &Page, id: i64, notice: Option<Notice>) -> Result<Respon
     let kind = store::actor_kind(&p.actor, &path, c.reporter_user_id);
     let now = crate::clock::now_ms();
     let actions = offered(&c, &kind, grid_id, now);
+    let categories = super::category_store::tree(&st.db, sid).await?;
+    let units = if actions
+        .iter()
+        .any(|k| matches!(k, ActionKind::Dispatch | ActionKind::Transfer))
+    {
+        super::routing::dispatchable(&st.db, sid, &c, &path).await?
+    } else {
+        super::routing::Dispatchable::default()
+    };
+    let photos = super::attachments::gallery(st, ctx, sid, id, vis == Visibility::Staff).await?;
+    let may_attach = super::attachments::may_upload(&p.actor, &c, &path, vis);
     let l = &c.lifecycle;
     let body = html! {
         p { a href="/cases" { "‹ " (ctx.t("事项", "Cases")) } }
@@ -639,7 +695,8 @@ async fn render_case(p: &Page, id: i64, notice: Option<Notice>) -> Result<Respon
         }
         dl.facts {
             dt { (ctx.t("状态", "State")) } dd { span.tag { (ctx.text(&l.state.label())) } }
-            dt { (ctx.t("类别", "Category")) } dd { (CategoryTree::seeded().path_name(&c.category, ctx.lang)) }
+            @if let Some(t) = l.merged_into { dt { (ctx.t("合并到", "Merged into")) } dd { a.merged-into href={ "/cases/" (t) } { (ctx.t("查看合并后的事项", "see the case it was merged into")) } } }
+            dt { (ctx.t("类别", "Category")) } dd { (categories.path_name(&c.category, ctx.lang)) }
             dt { (ctx.t("地点", "Place")) } dd { (place) }
             dt { (ctx.t("上报人", "Reported by")) } dd { (c.reporter_name) @if !c.reporter_phone_mask.is_empty() { " " span.muted { (c.reporter_phone_mask) } } }
             dt { (ctx.t("上报时间", "Reported at")) } dd { (crate::clock::format_local(c.created_at)) }
@@ -649,6 +706,8 @@ async fn render_case(p: &Page, id: i64, notice: Option<Notice>) -> Result<Respon
         }
         h2 { (ctx.t("情况描述", "Description")) }
         p.description { (c.description) }
+        (photos)
+        @if may_attach { (super::attachments::upload_form(ctx, c.id)) }
         h2 { (ctx.t("办理记录", "Timeline")) }
         ol.timeline {
             @for e in &timeline {
@@ -663,7 +722,7 @@ async fn render_case(p: &Page, id: i64, notice: Option<Notice>) -> Result<Respon
         @if !actions.is_empty() {
             h2 { (ctx.t("办理", "Act")) }
             div.actions {
-                @for k in &actions { (action_form(ctx, &c, *k, grid_id)) }
+                @for k in &actions { (action_form(ctx, &c, *k, &units)) }
             }
         }
     };
@@ -706,7 +765,7 @@ fn parse_action(f: &ActForm, kind: &ActorKind) -> Result<CaseAction> {
         f.unit_id
             .trim()
             .parse::<i64>()
-            .map_err(|_| invalid("unit_id", "请填写承办单位编号", "enter the unit's id"))
+            .map_err(|_| invalid("unit_id", "请选择承办单位", "choose the unit"))
     };
     Ok(match f.action.as_str() {
         "register" => CaseAction::Register,

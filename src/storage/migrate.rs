@@ -88,6 +88,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: None,
         postgres: None,
     },
+    Migration {
+        version: 11,
+        name: "chat_relay",
+        both: Some(include_str!("migrations/0011_chat_relay.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

@@ -5,6 +5,7 @@
 //! pool of read-only readers; on PostgreSQL both are the same pool. Only integers, text and
 //! blobs cross the boundary, so both engines decode alike.
 
+pub mod batch;
 pub mod bulk;
 pub mod ids;
 mod migrate;
@@ -71,6 +72,8 @@ struct Inner {
     reader: AnyPool,
     sqlite_path: Option<PathBuf>,
     url: String,
+    /// The group-commit writer, started on first use (see [`batch`]).
+    batch: std::sync::OnceLock<batch::Sender>,
 }
 
 /// Where a `--database` value points.
@@ -172,6 +175,7 @@ impl Db {
                 reader,
                 sqlite_path: Some(path),
                 url,
+                batch: Default::default(),
             }),
         })
     }
@@ -207,6 +211,7 @@ impl Db {
                 reader: pool,
                 sqlite_path: None,
                 url: url.to_string(),
+                batch: Default::default(),
             }),
         })
     }
@@ -223,6 +228,12 @@ impl Db {
     /// The pool for writes (on SQLite: one connection).
     pub fn write(&self) -> &AnyPool {
         &self.inner.writer
+    }
+
+    fn batcher(&self) -> &batch::Sender {
+        self.inner
+            .batch
+            .get_or_init(|| batch::Sender::start(self.inner.writer.clone()))
     }
 
     /// Starts a write transaction. Every operation is one transaction: all or nothing.

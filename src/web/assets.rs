@@ -11,6 +11,10 @@ pub const CSS_PATH: &str = "/static/app.css";
 const CSS: &str = include_str!("static/app.css");
 const JS: &str = include_str!("static/app.js");
 const FAVICON: &str = include_str!("static/favicon.svg");
+// Intake pages (cases::intake): their styles, the location button, the offline quick report.
+const INTAKE_CSS: &str = include_str!("static/intake.css");
+const INTAKE_JS: &str = include_str!("static/intake.js");
+const QUICK_JS: &str = include_str!("static/quick.js");
 
 fn asset(body: &'static str, mime: &'static str) -> impl IntoResponse {
     (
@@ -35,5 +39,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/favicon.svg",
             get(|| async { asset(FAVICON, "image/svg+xml") }),
+        )
+        .route(
+            "/static/intake.css",
+            get(|| async { asset(INTAKE_CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/static/intake.js",
+            get(|| async { asset(INTAKE_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/quick.js",
+            get(|| async { asset(QUICK_JS, "text/javascript; charset=utf-8") }),
         )
 }

@@ -73,8 +73,14 @@ async fn home(p: Page) -> Result<Markup> {
         }
         None => None,
     };
+    let shortcuts = shortcuts(ctx, &p.actor);
     let body = html! {
         h1 { (ctx.t("您好,", "Hello, ")) (p.actor.display_name) }
+        @if !shortcuts.is_empty() {
+            nav.shortcuts {
+                @for (href, label) in &shortcuts { a.button href=(href) { (label) } }
+            }
+        }
         @if sections.is_empty() && mine.is_none() {
             p.notice { (ctx.t("您的账户还没有角色,请联系街道管理员授权。", "Your account has no role yet; ask the subdistrict admin to grant one.")) }
         }
@@ -82,4 +88,46 @@ async fn home(p: Page) -> Result<Markup> {
         @if let Some(m) = mine { (m) }
     };
     Ok(layout::page(ctx, ctx.t("首页", "Home"), body))
+}
+
+/// The entry points of the case loop and the settings this person's roles open, most used
+/// first: residents speak up, grid members report on the spot, desks record and triage.
+fn shortcuts(ctx: &super::Ctx, actor: &crate::access::Actor) -> Vec<(&'static str, &'static str)> {
+    let has = |roles: &[Role]| actor.grants.iter().any(|g| roles.contains(&g.role));
+    let mut out = Vec::new();
+    if has(&[Role::Resident, Role::Owner]) {
+        out.push(("/report", ctx.t("我要反映", "Report a problem")));
+        out.push(("/my/cases", ctx.t("我反映的事项", "My reports")));
+    }
+    if has(&[
+        Role::GridLeader,
+        Role::GridMember,
+        Role::BuildingLeader,
+        Role::VillageGroupLeader,
+    ]) {
+        out.push(("/quick", ctx.t("随手拍", "Quick report")));
+    }
+    let desk = [
+        Role::SubdistrictAdmin,
+        Role::SubdistrictStaff,
+        Role::CommunityStaff,
+        Role::PropertyStaff,
+    ];
+    if has(&desk) {
+        out.push((
+            "/cases/desk",
+            ctx.t("登记来访来电", "Record a visit or call"),
+        ));
+        out.push(("/triage", ctx.t("分拣立案", "Triage")));
+    }
+    if has(&desk) || has(&[Role::GridLeader, Role::Auditor]) {
+        out.push(("/measures", ctx.t("办理成效", "Measures")));
+    }
+    if allows(actor, Action::Configure, Target::Subdistrict) {
+        out.push(("/admin/categories", ctx.t("事项类别", "Categories")));
+        out.push(("/admin/routing", ctx.t("派单规则", "Routing rules")));
+        out.push(("/admin/relay", ctx.t("群消息接入", "Chat relay")));
+        out.push(("/admin/open311", ctx.t("Open311 接入", "Open311 intake")));
+    }
+    out
 }

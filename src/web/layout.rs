@@ -64,6 +64,14 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                                 a href="/tree" { (ctx.t("组织架构", "Org tree")) }
                             }
                             a href="/cases" { (ctx.t("事项", "Cases")) }
+                            @if a.grants.iter().any(|g| !matches!(g.role, Role::Resident | Role::Owner)) {
+                                a href="/measures" { (ctx.t("成效", "Measures")) }
+                            }
+                            // The unread count is an image (`notify::web`), so the shell needs no database.
+                            a.inbox href="/inbox" { (ctx.t("通知", "Inbox")) " " img.badge src="/inbox/badge.svg" alt="" height="16"; }
+                            @if crate::access::allows(a, Action::Configure, Target::Subdistrict) {
+                                a href="/admin/webhooks" { (ctx.t("群机器人", "Robots")) }
+                            }
                             @if crate::access::allows(a, Action::ManageUsers, Target::Subdistrict) {
                                 a href="/admin/users" { (ctx.t("用户与角色", "Users")) }
                                 a href="/audit" { (ctx.t("审计日志", "Audit log")) }

@@ -11,7 +11,7 @@ async fn every_documented_route_answers() {
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
         let (s, case) = app
-            .post_json("/api/v1/cases", &t, serde_json::json!({ "category": "env.garbage", "node_id": f.grid_a1, "title": "垃圾未清运", "description": "3号楼门口垃圾两天没人清运" }))
+            .post_json("/api/v1/cases", &t, serde_json::json!({ "category": "env.clutter", "node_id": f.grid_a1, "title": "垃圾未清运", "description": "3号楼门口垃圾两天没人清运" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{case}");
         let case_id = case["id"].as_i64().or_else(|| case["case"]["id"].as_i64()).expect("case id");

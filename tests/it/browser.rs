@@ -231,3 +231,122 @@ async fn switching_the_language_after_opening_a_field_lands_on_the_person_page()
     b.close().await;
     app.db.close().await;
 }
+
+/// Clicks the submit button of the case page's form for `action` (after filling its `text`
+/// when given), then waits for `expect` on the page that follows.
+async fn case_action(
+    b: &Browser,
+    action: &str,
+    text: Option<&str>,
+    expect: &str,
+) -> anyhow::Result<()> {
+    let form = format!("//form[.//input[@name='action' and @value='{action}']]");
+    if let Some(t) = text {
+        let area = b
+            .find_xpath(&format!("{form}//textarea[@name='text']"))
+            .await?;
+        b.send_keys(&area, t).await?;
+    }
+    let button = b
+        .find_xpath(&format!("{form}//button[@type='submit']"))
+        .await?;
+    b.click(&button).await?;
+    b.wait_for_text(expect, WAIT).await
+}
+
+async fn logout(b: &Browser, base: &str) -> anyhow::Result<()> {
+    let button = b.find("form.logout button[type=submit]").await?;
+    b.click(&button).await?;
+    // Logged out: a page that needs a session sends the browser to the login form.
+    b.goto(&format!("{base}/cases")).await?;
+    b.wait_for("input[name=username]", WAIT).await.map(|_| ())
+}
+
+/// The desk's side of the loop in a real browser: the operations centre registers a grid
+/// member's report and dispatches it to the suggested unit, the community's staff make first
+/// contact and report it handled, the grid member verifies on site, and the case is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_register_dispatch_handle_and_close_a_case_in_the_browser() {
+    use redbutler::access::{self, Actor, Role};
+    use redbutler::auth::users;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let (app, f, base) = serve().await;
+    // A community staff member of community A.
+    let cli = Actor::cli(f.sid, &format!("/{}/", f.sid));
+    let mut tx = app.db.begin().await.unwrap();
+    let u = users::create(
+        &mut tx,
+        &cli,
+        &users::NewUser {
+            username: "cs_a".into(),
+            display_name: "章浜居委".into(),
+            password: String::new(),
+            person_id: None,
+        },
+        Some(redbutler::auth::password::hash(PASSWORD)),
+    )
+    .await
+    .unwrap();
+    access::store::grant(
+        &mut tx,
+        &cli,
+        u.id,
+        Role::CommunityStaff,
+        access::store::At {
+            node_id: Some(f.community_a),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let token = app.token(&f, "gm_a1").await;
+    let (s, v) = app
+        .post_json(
+            "/api/v1/cases",
+            &token,
+            serde_json::json!({
+                "category": "env.clutter", "node_id": f.building_a1, "title": "楼道堆物",
+                "description": "楼道里堆满了纸箱和旧家具,影响通行。",
+            }),
+        )
+        .await;
+    assert_eq!(s, axum::http::StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let page = format!("{base}/cases/{id}");
+
+    within_30s(&b, async {
+        login(&b, &base, "admin").await?;
+        b.goto(&page).await?;
+        b.wait_for_text("待立案", WAIT).await?;
+        case_action(&b, "register", None, "已立案").await?;
+        // The suggested unit is pre-selected: the community committee for clutter.
+        let chosen = b
+            .find_xpath("//form[.//input[@name='action' and @value='dispatch']]//select[@name='unit_id']/option[@selected]")
+            .await?;
+        let label = b.text(&chosen).await?;
+        assert!(label.contains("章浜居民区"), "suggested: {label}");
+        case_action(&b, "dispatch", None, "已派单").await?;
+        logout(&b, &base).await?;
+
+        login(&b, &base, "cs_a").await?;
+        b.goto(&page).await?;
+        b.wait_for_text("已派单", WAIT).await?;
+        case_action(&b, "first_contact", None, "处置中").await?;
+        case_action(&b, "report_handled", Some("已联系物业清理楼道堆物。"), "待核查").await?;
+        logout(&b, &base).await?;
+
+        login(&b, &base, "gm_a1").await?;
+        b.goto(&page).await?;
+        b.wait_for_text("待核查", WAIT).await?;
+        case_action(&b, "verify", None, "已结案").await?;
+        Ok(())
+    })
+    .await;
+    let (_, v) = app.get_json(&format!("/api/v1/cases/{id}"), &token).await;
+    assert_eq!(v["state"], "closed", "{v}");
+    b.close().await;
+    app.db.close().await;
+}

@@ -198,9 +198,15 @@ async fn the_admin_registers_and_dispatches_and_a_stale_form_is_told() {
         let (_, _, page) = app.browser_get(&format!("/cases/{id}"), &admin).await;
         assert!(page.contains("已立案"), "{page}");
         assert!(page.contains("value=\"dispatch\""));
-        // The unit defaults to the case's grid.
+        // The unit is picked from a list: the routing suggestion (the community, for this
+        // category) pre-selected, the case's grid among the others.
+        assert!(page.contains("select name=\"unit_id\""), "{page}");
         assert!(
-            page.contains(&format!("name=\"unit_id\" value=\"{}\"", f.grid_a1)),
+            page.contains(&format!("option value=\"{}\" selected", f.community_a)),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("option value=\"{}\"", f.grid_a1)),
             "{page}"
         );
         let v2 = field_value(&page, "version");

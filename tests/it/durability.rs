@@ -198,3 +198,131 @@ async fn acknowledged_writes_survive_kill_minus_nine() {
     assert_eq!(row.0, "ok");
     pool.close().await;
 }
+
+/// The same for case intake, which goes through the group commit (many requests share one
+/// durable commit): every case whose opening got a 2xx answer is there after `kill -9`,
+/// which the replay of its `Idempotency-Key` proves — it answers 200 with the stored case and
+/// creates nothing, where a lost case would be created again (201).
+#[tokio::test]
+async fn acknowledged_cases_survive_kill_minus_nine_through_the_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("durable.db");
+    let key = dir.path().join("secret.key");
+    std::fs::write(&key, hex::encode(rand::random::<[u8; 32]>())).unwrap();
+    let root = with_subdistrict(&db).await;
+    let token = make_admin(dir.path(), &db);
+
+    let port = free_port();
+    let mut server = start_server(dir.path(), &db, &key, port, "first");
+    let http = client();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&http, &base, &mut server, Duration::from_secs(20)).await;
+    let mut parent = root;
+    for (kind, name) in [("community", "章浜居民区"), ("grid", "章浜一网格")] {
+        let r = http
+            .post(format!("{base}/api/v1/nodes/{parent}/children"))
+            .bearer_auth(&token)
+            .json(&json!({ "kind": kind, "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        parent = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    }
+    let grid = parent;
+    let body = move |w: usize, i: usize| {
+        json!({
+            "category": "env.clutter", "node_id": grid, "title": format!("楼道堆物 {w}-{i}"),
+            "description": "楼道里堆满了纸箱。",
+        })
+    };
+
+    let acked: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
+    let count = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS * 4 {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        let (acked, count, killed) = (acked.clone(), count.clone(), killed.clone());
+        writers.push(tokio::spawn(async move {
+            let mut failures_before_kill = Vec::new();
+            for i in 0.. {
+                let sent = http
+                    .post(format!("{base}/api/v1/cases"))
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", format!("kill-{w}-{i}"))
+                    .json(&body(w, i))
+                    .send()
+                    .await;
+                let was_killed = killed.load(Ordering::SeqCst);
+                match sent {
+                    Ok(r) if r.status().is_success() => {
+                        acked.lock().unwrap().push((w, i));
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(r) if !was_killed => {
+                        let status = r.status();
+                        let text = r.text().await.unwrap_or_default();
+                        failures_before_kill.push(format!("{w}-{i}: {status} {text}"));
+                    }
+                    Err(e) if !was_killed => failures_before_kill.push(format!("{w}-{i}: {e}")),
+                    _ => break,
+                }
+            }
+            failures_before_kill
+        }));
+    }
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < ACKED_BEFORE_KILL && started.elapsed() < KILL_AFTER {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    killed.store(true, Ordering::SeqCst);
+    server.kill().expect("SIGKILL the server");
+    server.wait().unwrap();
+    let mut failures = Vec::new();
+    for w in writers {
+        failures.extend(w.await.unwrap());
+    }
+    assert!(
+        failures.is_empty(),
+        "writes failed before the kill:\n{}",
+        failures.join("\n")
+    );
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    assert!(
+        acked.len() >= 20,
+        "too few cases before the kill ({})",
+        acked.len()
+    );
+
+    let port = free_port();
+    let mut server = start_server(dir.path(), &db, &key, port, "second");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&http, &base, &mut server, Duration::from_secs(20)).await;
+    let mut lost = Vec::new();
+    for (w, i) in &acked {
+        let r = http
+            .post(format!("{base}/api/v1/cases"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", format!("kill-{w}-{i}"))
+            .json(&body(*w, *i))
+            .send()
+            .await
+            .unwrap();
+        if r.status() != reqwest::StatusCode::OK {
+            lost.push(format!("{w}-{i}: {}", r.status()));
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged cases were lost after kill -9: {lost:?}",
+        lost.len(),
+        acked.len()
+    );
+    println!(
+        "{} cases acknowledged before kill -9, all there after the restart",
+        acked.len()
+    );
+}

@@ -4,12 +4,21 @@
 mod harness;
 
 mod api_doc;
+mod attachments;
 mod calendar;
+mod case_intake;
 mod case_pages;
 mod cases;
+mod categories;
+mod chat_relay;
+mod intake;
+mod measures;
+mod notify;
+mod triage;
 
 mod admin;
 mod browser;
+mod browser_intake;
 mod cli;
 mod demo;
 mod durability;
@@ -18,5 +27,6 @@ mod foundation;
 mod open311;
 mod people;
 mod registry;
+mod routing;
 mod tree;
 mod webdriver;

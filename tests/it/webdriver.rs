@@ -406,6 +406,40 @@ impl Browser {
         Ok(v.as_str().map(str::to_string))
     }
 
+    /// Runs a synchronous script in the page (`arguments` from `args`) and returns its value.
+    pub async fn execute(&self, script: &str, args: Value) -> Result<Value> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
+    /// Switches the page's network off or on (chromedriver's network emulation).
+    pub async fn set_offline(&self, offline: bool) -> Result<()> {
+        let conditions = json!({ "network_conditions": {
+            "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1 } });
+        self.cmd(
+            reqwest::Method::POST,
+            "/chromium/network_conditions",
+            Some(conditions),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Resizes the browser window (CSS pixels), e.g. to a phone's 390×844.
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// A PNG screenshot of the viewport.
     pub async fn screenshot(&self) -> Result<Vec<u8>> {
         use base64::Engine;

@@ -17,6 +17,7 @@ fn root(code: &str) -> Category {
         urgent: None,
         keywords: vec![],
         fields: vec![],
+        retired: false,
     }
 }
 
@@ -818,5 +819,211 @@ proptest! {
         for c in &t.categories {
             prop_assert!(t.ancestors(&c.code).len() <= t.categories.len());
         }
+    }
+}
+
+// ── Retiring, successors and the TOML form ─────────────────────────────────────────
+
+fn small() -> CategoryTree {
+    CategoryTree {
+        categories: vec![
+            root("a"),
+            child("a.x", "a"),
+            child("a.y", "a"),
+            root("b"),
+            child("b.x", "b"),
+            child("b.x.deep", "b.x"),
+        ],
+    }
+}
+
+fn retire(t: &mut CategoryTree, code: &str) {
+    t.categories
+        .iter_mut()
+        .find(|c| c.code == code)
+        .unwrap()
+        .retired = true;
+}
+
+fn codes(t: &CategoryTree) -> Vec<&str> {
+    t.categories.iter().map(|c| c.code.as_str()).collect()
+}
+
+#[test]
+fn a_tree_without_retirements_is_offered_whole() {
+    let t = small();
+    assert_eq!(t.offered(), t);
+    assert_eq!(tree().offered(), tree());
+}
+
+#[test]
+fn a_retired_leaf_is_not_offered_but_still_named() {
+    let mut t = small();
+    retire(&mut t, "a.x");
+    assert_eq!(codes(&t.offered()), ["a", "a.y", "b", "b.x", "b.x.deep"]);
+    assert!(!t.is_offered("a.x"));
+    assert!(t.is_offered("a.y"));
+    assert!(t.is_retired("a.x"));
+    assert_eq!(t.path_name("a.x", Lang::En), "Test / Test");
+    assert!(t.resolve("a.x").is_some());
+}
+
+#[test]
+fn retiring_a_parent_retires_its_subtree() {
+    let mut t = small();
+    retire(&mut t, "b.x");
+    assert!(t.is_retired("b.x.deep"));
+    assert!(!t.is_offered("b.x.deep"));
+    // `b` has no live leaf left, so it must not become a selectable leaf.
+    assert_eq!(codes(&t.offered()), ["a", "a.x", "a.y"]);
+    assert!(!t.offered().is_offered("b"));
+}
+
+#[test]
+fn retiring_every_child_does_not_offer_the_parent() {
+    let mut t = small();
+    retire(&mut t, "a.x");
+    retire(&mut t, "a.y");
+    assert!(!t.is_offered("a"));
+    assert!(t.offered().get("a").is_none());
+}
+
+#[test]
+fn offered_keeps_resolution() {
+    let mut t = tree();
+    retire(&mut t, "env.greenery");
+    let o = t.offered();
+    for c in &o.categories {
+        assert_eq!(o.resolve(&c.code), t.resolve(&c.code), "{}", c.code);
+    }
+    assert!(o.validate().is_ok());
+}
+
+#[test]
+fn is_offered_refuses_unknown_and_inner_categories() {
+    let t = small();
+    assert!(!t.is_offered("zzz"));
+    assert!(!t.is_offered("a"));
+    assert!(t.is_offered("b.x.deep"));
+}
+
+#[test]
+fn a_successor_keeps_every_code() {
+    let before = small();
+    let mut after = small();
+    after.categories.push(child("a.z", "a"));
+    retire(&mut after, "a.x");
+    assert!(after.check_successor(&before).is_ok());
+    let mut dropped = small();
+    dropped.categories.retain(|c| c.code != "a.y");
+    let e = dropped.check_successor(&before).unwrap_err();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].field, "categories");
+    assert!(e[0].message.en.contains("a.y"), "{:?}", e[0].message);
+    let mut recoded = small();
+    recoded.categories[1].code = "a.renamed".into();
+    assert_eq!(recoded.check_successor(&before).unwrap_err().len(), 1);
+}
+
+#[test]
+fn changes_list_what_differs() {
+    let before = small();
+    assert!(before.changes(&before).is_empty());
+    let mut after = small();
+    after.categories[1].name_zh = "改名".into();
+    after.categories.push(child("a.z", "a"));
+    after.categories.retain(|c| c.code != "b.x.deep");
+    let ch = after.changes(&before);
+    let got: Vec<(&str, bool, bool)> = ch
+        .iter()
+        .map(|(c, b, a)| (*c, b.is_some(), a.is_some()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a.x", true, true),
+            ("a.z", false, true),
+            ("b.x.deep", true, false)
+        ]
+    );
+}
+
+#[test]
+fn depth_first_walks_roots_then_children() {
+    let t = small();
+    let got: Vec<(usize, &str)> = t
+        .depth_first()
+        .into_iter()
+        .map(|(d, c)| (d, c.code.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, "a"),
+            (1, "a.x"),
+            (1, "a.y"),
+            (0, "b"),
+            (1, "b.x"),
+            (2, "b.x.deep")
+        ]
+    );
+    let mut broken = small();
+    broken.categories.push(child("orphan", "nowhere"));
+    assert_eq!(broken.depth_first().last().unwrap().1.code, "orphan");
+    assert_eq!(tree().depth_first().len(), tree().categories.len());
+}
+
+#[test]
+fn index_of_names_the_validation_position() {
+    let t = small();
+    assert_eq!(t.index_of("b"), Some(3));
+    assert_eq!(t.index_of("nope"), None);
+}
+
+#[test]
+fn the_toml_form_round_trips() {
+    let mut t = tree();
+    retire(&mut t, "env.pests");
+    let env = t.categories.iter_mut().find(|c| c.code == "env").unwrap();
+    env.deadlines.as_mut().unwrap().day_end = DayEnd::OfficeClose {
+        hour: 17,
+        minute: 30,
+    };
+    let text = t.to_toml();
+    let back = CategoryTree::from_toml(&text).unwrap();
+    assert_eq!(back, t);
+    assert!(text.contains("retired = true"));
+    // Not retired is not written.
+    assert_eq!(text.matches("retired").count(), 1);
+}
+
+#[test]
+fn the_json_form_round_trips_and_defaults_retired() {
+    let t = tree();
+    let json = serde_json::to_string(&t).unwrap();
+    assert_eq!(serde_json::from_str::<CategoryTree>(&json).unwrap(), t);
+    let c: Category = serde_json::from_value(serde_json::json!({
+        "code": "a", "name_zh": "甲", "name_en": "A"
+    }))
+    .unwrap();
+    assert!(!c.retired);
+}
+
+proptest! {
+    #[test]
+    fn offered_only_holds_live_leaves_and_their_ancestors(mask in proptest::collection::vec(any::<bool>(), 0..60)) {
+        let mut t = tree();
+        for (c, r) in t.categories.iter_mut().zip(mask.iter()) {
+            c.retired = *r;
+        }
+        let o = t.offered();
+        for c in &o.categories {
+            prop_assert!(!t.is_retired(&c.code));
+            prop_assert_eq!(o.is_leaf(&c.code), t.is_leaf(&c.code));
+        }
+        for c in &t.categories {
+            prop_assert_eq!(o.is_offered(&c.code), t.is_offered(&c.code));
+        }
+        prop_assert!(o.validate().is_ok());
     }
 }
