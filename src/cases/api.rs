@@ -76,9 +76,19 @@ async fn open(
         Opened::Replayed(_) => StatusCode::OK,
     };
     let c = opened.case();
-    let (_, _, vis) = store::readable(&st.db, &actor, c.id).await?;
-    let timeline =
-        store::timeline(&st.db, actor.subdistrict_id, c.id, vis != Visibility::Staff).await?;
+    // Whoever just filed the case may read it (the store checked the place); only whether they
+    // see staff-only events is left to decide, from the place's path the record carries.
+    let vis = match &opened {
+        Opened::Created(c) if !c.node_path.is_empty() => store::visibility_at(&actor, &c.node_path),
+        _ => store::readable(&st.db, &actor, c.id).await?.2,
+    };
+    let public_only = vis != Visibility::Staff;
+    let timeline = match &opened {
+        Opened::Created(c) if !c.node_path.is_empty() => {
+            store::opening_timeline(&actor, c, public_only)
+        }
+        _ => store::timeline(&st.db, actor.subdistrict_id, c.id, public_only).await?,
+    };
     Ok((status, Json(store::view(c, &timeline))))
 }
 

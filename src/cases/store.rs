@@ -992,6 +992,40 @@ pub enum Visibility {
 
 /// Loads a case the actor may read, its place's path and how much of it they see; a case
 /// the actor may not read is Forbidden.
+/// The timeline of a case `actor` has just opened, without reading it back: the events
+/// [`lifecycle::Case::open`] made for it (a pure function of the same inputs).
+pub fn opening_timeline(actor: &Actor, c: &CaseRecord, public_only: bool) -> Vec<TimelineEntry> {
+    let kind = actor_kind(actor, &c.node_path, Some(actor.user_id));
+    let intake = if c.lifecycle.state == lifecycle::State::Draft {
+        Intake::Draft
+    } else {
+        Intake::Report
+    };
+    lifecycle::Case::open(c.id, intake, &kind, c.created_at)
+        .events
+        .into_iter()
+        .enumerate()
+        .filter(|(_, e)| e.public || !public_only)
+        .map(|(i, e)| TimelineEntry {
+            seq: i as i64 + 1,
+            at: e.at_ms,
+            actor: actor.label(),
+            kind: e.kind().as_str().to_string(),
+            public: e.public,
+            event: e,
+        })
+        .collect()
+}
+
+/// What `actor`, known to reach the case, sees of a case at `path` (as [`readable`] decides).
+pub fn visibility_at(actor: &Actor, path: &str) -> Visibility {
+    if allows(actor, Access::ReadPeople, Target::Node { path }) {
+        Visibility::Staff
+    } else {
+        Visibility::Public
+    }
+}
+
 pub async fn readable(db: &Db, actor: &Actor, id: i64) -> Result<(CaseRecord, String, Visibility)> {
     let c = case(db, actor.subdistrict_id, id).await?;
     let node = tree::node(db, actor.subdistrict_id, c.node_id).await?;
@@ -1224,8 +1258,44 @@ pub async fn act(
             .after(json!({ "state": next.state, "version": next.version, "action": label })),
     )
     .await?;
+    tell(&mut tx, sid, &c, &next).await?;
     tx.commit().await?;
     Ok(next)
+}
+
+/// The notices a step sends, in its transaction: the unit a case is dispatched or transferred
+/// to is told, and the reporter is asked to rate a closed case.
+async fn tell(tx: &mut Tx, sid: i64, before: &CaseRecord, after: &CaseRecord) -> Result<()> {
+    let link = format!("/cases/{}", after.id);
+    let (was, now) = (&before.lifecycle, &after.lifecycle);
+    if let Some(unit) = now.owner_unit.filter(|u| was.owner_unit != Some(*u)) {
+        let notice = crate::notify::Notice {
+            kind: "case.dispatched".into(),
+            case_id: Some(after.id),
+            title_zh: format!("新派单:{} {}", after.number, after.title),
+            title_en: format!("Dispatched to you: {} {}", after.number, after.title),
+            body_zh: "请在首次联系时限内与反映人联系。".into(),
+            body_en: "Contact the reporter within the first-contact deadline.".into(),
+            link: link.clone(),
+        };
+        crate::notify::notify_unit(tx, sid, unit, &notice).await?;
+    }
+    let closed = lifecycle::State::Closed;
+    if now.state == closed && was.state != closed {
+        if let Some(user) = after.reporter_user_id {
+            let notice = crate::notify::Notice {
+                kind: "case.closed".into(),
+                case_id: Some(after.id),
+                title_zh: format!("您反映的事项已办结:{}", after.title),
+                title_en: format!("Your report was closed: {}", after.title),
+                body_zh: "请对办理结果进行评价。".into(),
+                body_en: "Please rate how it was handled.".into(),
+                link,
+            };
+            crate::notify::notify_users(tx, sid, &[user], &notice).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The case as the API shows it: the record, its timeline as the actor may see it.

@@ -6,13 +6,12 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use redbutler::access::{self, Actor, Role};
-use redbutler::auth::users;
+use redbutler::access::Role;
 use redbutler::cases::attachments;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use crate::harness::{for_each_db, Fixture, TestApp, PASSWORD};
+use crate::harness::{at_node, for_each_db, TestApp, PASSWORD};
 
 const BOUNDARY: &str = "----rb-test-boundary-7d3f";
 /// Bytes of the GPS latitude written into the test photo (31° 9' 12.34").
@@ -134,12 +133,7 @@ async fn open_case(app: &TestApp, token: &str, node_id: i64) -> i64 {
 }
 
 async fn count_attachments(app: &TestApp, sid: i64) -> i64 {
-    sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM case_attachments WHERE subdistrict_id = $1")
-        .bind(sid)
-        .fetch_one(app.db.read())
-        .await
-        .unwrap()
-        .get(0)
+    app.count("case_attachments", sid).await
 }
 
 async fn count_audit(app: &TestApp, sid: i64, action: &str) -> i64 {
@@ -152,39 +146,6 @@ async fn count_audit(app: &TestApp, sid: i64, action: &str) -> i64 {
     .await
     .unwrap()
     .get(0)
-}
-
-/// A grid member of grid A2 (the fixture only has one in A1).
-async fn grid_member_of_a2(app: &TestApp, f: &Fixture) -> String {
-    let cli = Actor::cli(f.sid, &format!("/{}/", f.sid));
-    let mut tx = app.db.begin().await.unwrap();
-    let u = users::create(
-        &mut tx,
-        &cli,
-        &users::NewUser {
-            username: "gm_a2".into(),
-            display_name: "gm_a2".into(),
-            password: String::new(),
-            person_id: None,
-        },
-        Some(redbutler::auth::password::hash(PASSWORD)),
-    )
-    .await
-    .unwrap();
-    access::store::grant(
-        &mut tx,
-        &cli,
-        u.id,
-        Role::GridMember,
-        access::store::At {
-            node_id: Some(f.grid_a2),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    app.token(f, "gm_a2").await
 }
 
 #[tokio::test]
@@ -312,7 +273,9 @@ async fn a_grid_member_of_another_grid_can_neither_see_nor_add_photos() {
     for_each_db(|app| async move {
         let f = app.fixture().await;
         let gm_a1 = app.token(&f, "gm_a1").await;
-        let gm_a2 = grid_member_of_a2(&app, &f).await;
+        let gm_a2 = app
+            .user_token(&f, "gm_a2", Role::GridMember, at_node(f.grid_a2))
+            .await;
         let case_id = open_case(&app, &gm_a1, f.building_a1).await;
         let (s, v) = api_upload(
             &app,

@@ -9,13 +9,13 @@ use redbutler::pii::Seal;
 use redbutler::storage::{Db, DbOptions};
 use redbutler::web::{self, AppState};
 
-use crate::harness::{Fixture, TestApp, KEY, PASSWORD};
+use crate::harness::{at_node, Fixture, TestApp, KEY, PASSWORD};
 use crate::webdriver::Browser;
 
 const WAIT: Duration = Duration::from_secs(10);
 
 /// A fresh SQLite app with the fixture, served on 127.0.0.1 on a free port.
-async fn serve() -> (TestApp, Fixture, String) {
+pub(crate) async fn serve() -> (TestApp, Fixture, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("browser.db");
     let db = Db::open(path.to_str().unwrap(), &DbOptions::default())
@@ -37,17 +37,22 @@ async fn serve() -> (TestApp, Fixture, String) {
     (app, f, base)
 }
 
-/// Logs in through the login form and waits for the home page.
-async fn login(b: &Browser, base: &str, username: &str) -> anyhow::Result<()> {
+/// Logs in through the login form and waits (up to `wait` a step) for the home page.
+pub(crate) async fn login(
+    b: &Browser,
+    base: &str,
+    username: &str,
+    wait: Duration,
+) -> anyhow::Result<()> {
     b.goto(&format!("{base}/login")).await?;
-    let user = b.wait_for("input[name=username]", WAIT).await?;
+    let user = b.wait_for("input[name=username]", wait).await?;
     b.send_keys(&user, username).await?;
     let pw = b.find("input[name=password]").await?;
     b.send_keys(&pw, PASSWORD).await?;
     let submit = b.find("form[action='/login'] button[type=submit]").await?;
     b.click(&submit).await?;
     // The home page shows who is logged in, next to the log-out button.
-    b.wait_for(".who", WAIT).await?;
+    b.wait_for(".who", wait).await?;
     let url = b.current_url().await?;
     assert!(!url.contains("/login"), "still on the login page: {url}");
     Ok(())
@@ -60,8 +65,13 @@ async fn follow(b: &Browser, text: &str, expect: &str) -> anyhow::Result<()> {
     b.wait_for_text(expect, WAIT).await
 }
 
-async fn within_30s<F: std::future::Future<Output = anyhow::Result<()>>>(b: &Browser, f: F) {
-    match tokio::time::timeout(Duration::from_secs(30), f).await {
+/// Runs `f`, failing with the page's address and text if it fails or takes over `secs` s.
+pub(crate) async fn within<F: std::future::Future<Output = anyhow::Result<()>>>(
+    b: &Browser,
+    secs: u64,
+    f: F,
+) {
+    match tokio::time::timeout(Duration::from_secs(secs), f).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             let url = b.current_url().await.unwrap_or_default();
@@ -70,7 +80,7 @@ async fn within_30s<F: std::future::Future<Output = anyhow::Result<()>>>(b: &Bro
         }
         Err(_) => {
             let url = b.current_url().await.unwrap_or_default();
-            panic!("the browser test took longer than 30 s (at {url})");
+            panic!("the browser test took longer than {secs} s (at {url})");
         }
     }
 }
@@ -81,8 +91,8 @@ async fn an_admin_logs_in_and_walks_the_tree_down_to_a_room() {
         return;
     };
     let (app, f, base) = serve().await;
-    within_30s(&b, async {
-        login(&b, &base, "admin").await?;
+    within(&b, 30, async {
+        login(&b, &base, "admin", WAIT).await?;
         let text = b.body_text().await?;
         assert!(text.contains("admin"), "home page names the user: {text}");
 
@@ -117,7 +127,7 @@ async fn an_admin_logs_in_and_walks_the_tree_down_to_a_room() {
 
 /// Opens the person page as gm_a1 (in Chinese), checks the phone is masked.
 async fn open_person(b: &Browser, base: &str, f: &Fixture) -> anyhow::Result<()> {
-    login(b, base, "gm_a1").await?;
+    login(b, base, "gm_a1", WAIT).await?;
     b.goto(&format!("{base}/people/{}", f.person_a1)).await?;
     b.wait_for_text("138****1234", WAIT).await?;
     let text = b.body_text().await?;
@@ -179,7 +189,7 @@ async fn a_grid_member_opens_a_phone_number_with_a_reason_and_the_audit_log_has_
     };
     let (app, f, base) = serve().await;
     let reason = "回访居民诉求";
-    within_30s(&b, async {
+    within(&b, 30, async {
         open_person(&b, &base, &f).await?;
         switch_to_english(&b, &f).await?;
         let text = b.body_text().await?;
@@ -217,7 +227,7 @@ async fn switching_the_language_after_opening_a_field_lands_on_the_person_page()
         return;
     };
     let (app, f, base) = serve().await;
-    within_30s(&b, async {
+    within(&b, 30, async {
         open_person(&b, &base, &f).await?;
         reveal_phone(&b, "核对联系方式").await?;
         // The page of the opening answered a POST; its language link must not lead to a
@@ -267,41 +277,20 @@ async fn logout(b: &Browser, base: &str) -> anyhow::Result<()> {
 /// contact and report it handled, the grid member verifies on site, and the case is closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_register_dispatch_handle_and_close_a_case_in_the_browser() {
-    use redbutler::access::{self, Actor, Role};
-    use redbutler::auth::users;
+    use redbutler::access::Role;
     let Some(b) = Browser::start().await else {
         return;
     };
     let (app, f, base) = serve().await;
     // A community staff member of community A.
-    let cli = Actor::cli(f.sid, &format!("/{}/", f.sid));
-    let mut tx = app.db.begin().await.unwrap();
-    let u = users::create(
-        &mut tx,
-        &cli,
-        &users::NewUser {
-            username: "cs_a".into(),
-            display_name: "章浜居委".into(),
-            password: String::new(),
-            person_id: None,
-        },
-        Some(redbutler::auth::password::hash(PASSWORD)),
-    )
-    .await
-    .unwrap();
-    access::store::grant(
-        &mut tx,
-        &cli,
-        u.id,
+    app.add_user_named(
+        &f,
+        "cs_a",
+        "章浜居委",
         Role::CommunityStaff,
-        access::store::At {
-            node_id: Some(f.community_a),
-            ..Default::default()
-        },
+        at_node(f.community_a),
     )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     let token = app.token(&f, "gm_a1").await;
     let (s, v) = app
         .post_json(
@@ -317,8 +306,8 @@ async fn staff_register_dispatch_handle_and_close_a_case_in_the_browser() {
     let id = v["id"].as_i64().unwrap();
     let page = format!("{base}/cases/{id}");
 
-    within_30s(&b, async {
-        login(&b, &base, "admin").await?;
+    within(&b, 30, async {
+        login(&b, &base, "admin", WAIT).await?;
         b.goto(&page).await?;
         b.wait_for_text("待立案", WAIT).await?;
         case_action(&b, "register", None, "已立案").await?;
@@ -331,14 +320,14 @@ async fn staff_register_dispatch_handle_and_close_a_case_in_the_browser() {
         case_action(&b, "dispatch", None, "已派单").await?;
         logout(&b, &base).await?;
 
-        login(&b, &base, "cs_a").await?;
+        login(&b, &base, "cs_a", WAIT).await?;
         b.goto(&page).await?;
         b.wait_for_text("已派单", WAIT).await?;
         case_action(&b, "first_contact", None, "处置中").await?;
         case_action(&b, "report_handled", Some("已联系物业清理楼道堆物。"), "待核查").await?;
         logout(&b, &base).await?;
 
-        login(&b, &base, "gm_a1").await?;
+        login(&b, &base, "gm_a1", WAIT).await?;
         b.goto(&page).await?;
         b.wait_for_text("待核查", WAIT).await?;
         case_action(&b, "verify", None, "已结案").await?;

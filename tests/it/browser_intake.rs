@@ -3,43 +3,18 @@
 //! with the network off, sees the report wait, and sees it sent — once — when the network is
 //! back; a double submit makes one case.
 
-use std::future::IntoFuture;
 use std::time::Duration;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use redbutler::pii::Seal;
-use redbutler::storage::{Db, DbOptions};
-use redbutler::web::{self, AppState};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::harness::{Fixture, TestApp, KEY, PASSWORD};
+use crate::browser::{login, serve, within};
+use crate::harness::{Fixture, TestApp};
 use crate::webdriver::Browser;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-async fn serve() -> (TestApp, Fixture, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("browser.db");
-    let db = Db::open(path.to_str().unwrap(), &DbOptions::default())
-        .await
-        .expect("open sqlite");
-    let state = AppState::new(db.clone(), Seal::from_key(&KEY), false);
-    let router = web::router(state.clone());
-    let app = TestApp {
-        db,
-        state,
-        router,
-        backend: "sqlite",
-        dir,
-    };
-    let f = app.fixture().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, app.router.clone()).into_future());
-    (app, f, base)
-}
 
 /// A small JPEG written to the app's folder, for the file input.
 fn photo(app: &TestApp, name: &str, shade: u8) -> String {
@@ -53,43 +28,12 @@ fn photo(app: &TestApp, name: &str, shade: u8) -> String {
     path.to_string_lossy().into_owned()
 }
 
-async fn login(b: &Browser, base: &str, username: &str) -> anyhow::Result<()> {
-    b.goto(&format!("{base}/login")).await?;
-    let user = b.wait_for("input[name=username]", WAIT).await?;
-    b.send_keys(&user, username).await?;
-    let pw = b.find("input[name=password]").await?;
-    b.send_keys(&pw, PASSWORD).await?;
-    let submit = b.find("form[action='/login'] button[type=submit]").await?;
-    b.click(&submit).await?;
-    b.wait_for(".who", WAIT).await?;
-    Ok(())
-}
-
-async fn count(app: &TestApp, sql: &str, sid: i64) -> i64 {
-    sqlx::query(sql)
-        .bind(sid)
-        .fetch_one(app.db.read())
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
-}
-
 async fn cases(app: &TestApp, f: &Fixture) -> i64 {
-    count(
-        app,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE subdistrict_id = $1",
-        f.sid,
-    )
-    .await
+    app.count("cases", f.sid).await
 }
 
 async fn photos(app: &TestApp, f: &Fixture) -> i64 {
-    count(
-        app,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM case_attachments WHERE subdistrict_id = $1",
-        f.sid,
-    )
-    .await
+    app.count("case_attachments", f.sid).await
 }
 
 /// Saves a screenshot into the folder `RB_SCREENSHOTS` names, when it is set (to look at the
@@ -120,21 +64,6 @@ where
     }
 }
 
-async fn within_90s<F: std::future::Future<Output = anyhow::Result<()>>>(b: &Browser, f: F) {
-    match tokio::time::timeout(Duration::from_secs(90), f).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            let url = b.current_url().await.unwrap_or_default();
-            let text = b.body_text().await.unwrap_or_default();
-            panic!("{e:#}\nat {url}; the page reads:\n{text}");
-        }
-        Err(_) => {
-            let url = b.current_url().await.unwrap_or_default();
-            panic!("the browser test took longer than 90 s (at {url})");
-        }
-    }
-}
-
 /// The button's right edge and the page's width, to see it fits a phone screen.
 async fn fits_width(b: &Browser, css: &str) -> anyhow::Result<()> {
     let v = b
@@ -159,9 +88,9 @@ async fn a_resident_files_a_case_with_a_photo_on_a_phone_and_rates_it() {
     };
     let (app, f, base) = serve().await;
     let picture = photo(&app, "lamp.jpg", 90);
-    within_90s(&b, async {
+    within(&b, 90, async {
         b.set_window_size(390, 844).await?;
-        login(&b, &base, "resident").await?;
+        login(&b, &base, "resident", WAIT).await?;
         b.goto(&format!("{base}/report")).await?;
         // Two taps on big tiles: the root, then the category.
         let tile = b.find_with_text("a.tile", "环境卫生").await?;
@@ -219,7 +148,7 @@ async fn a_resident_files_a_case_with_a_photo_on_a_phone_and_rates_it() {
         .await;
     assert!(s.is_success(), "{v}");
 
-    within_90s(&b, async {
+    within(&b, 90, async {
         // "My cases" asks for the rating; the case page has the form, usable on the phone.
         b.goto(&format!("{base}/my/cases")).await?;
         b.wait_for_text("待评价", WAIT).await?;
@@ -290,9 +219,9 @@ async fn a_grid_member_reports_offline_and_it_is_sent_once_back_online() {
     };
     let (app, f, base) = serve().await;
     let picture = photo(&app, "bins.jpg", 30);
-    within_90s(&b, async {
+    within(&b, 90, async {
         b.set_window_size(390, 844).await?;
-        login(&b, &base, "gm_a1").await?;
+        login(&b, &base, "gm_a1", WAIT).await?;
         b.goto(&format!("{base}/quick")).await?;
         b.wait_for("form[data-quick]", WAIT).await?;
         // The service worker is installed and keeps the page.

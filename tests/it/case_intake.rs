@@ -232,3 +232,22 @@ async fn a_failing_job_in_a_group_commit_takes_nothing_else_with_it() {
     })
     .await;
 }
+
+/// The answer to a new case carries its timeline without reading it back; it must be exactly
+/// what a later read shows, for staff and for a resident alike.
+#[tokio::test]
+async fn the_timeline_in_the_answer_is_the_stored_one() {
+    for_each_db(|app| async move {
+        let f = app.fixture().await;
+        for who in ["admin", "gm_a1", "resident"] {
+            let t = app.token(&f, who).await;
+            let (s, created) = app.post_json("/api/v1/cases", &t, base(&f)).await;
+            assert_eq!(s, StatusCode::CREATED, "{created}");
+            let id = created["id"].as_i64().unwrap();
+            let (_, read) = app.get_json(&format!("/api/v1/cases/{id}"), &t).await;
+            assert_eq!(created["timeline"], read["timeline"], "{who}");
+            assert!(!created["timeline"].as_array().unwrap().is_empty());
+        }
+    })
+    .await;
+}

@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use redbutler::access::{self, Actor, Role};
-use redbutler::auth::users;
+use redbutler::access::Role;
 use serde_json::{json, Value};
 
-use crate::harness::{for_each_db, Fixture, TestApp, PASSWORD};
+use crate::harness::{at_node, for_each_db, Fixture, TestApp};
 
 const DAY_MS: i64 = 86_400_000;
 const SHANGHAI_OFFSET_MS: i64 = 8 * 3_600_000;
@@ -32,66 +31,6 @@ async fn open_with_key(app: &TestApp, token: &str, key: &str, body: &Value) -> (
         .unwrap();
     let (s, _, b) = app.send(req).await;
     (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
-}
-
-async fn count(app: &TestApp, table: &str, sid: i64) -> i64 {
-    use sqlx::Row;
-    sqlx::query(&format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM {table} WHERE subdistrict_id = $1"
-    ))
-    .bind(sid)
-    .fetch_one(app.db.read())
-    .await
-    .unwrap()
-    .get::<i64, _>(0)
-}
-
-async fn act(
-    app: &TestApp,
-    token: &str,
-    id: i64,
-    version: i64,
-    action: Value,
-) -> (StatusCode, Value) {
-    app.post_json(
-        &format!("/api/v1/cases/{id}/actions"),
-        token,
-        json!({ "version": version, "action": action }),
-    )
-    .await
-}
-
-/// A grid member of grid A2 (the fixture only has one in A1).
-async fn grid_member_of_a2(app: &TestApp, f: &Fixture) -> String {
-    let cli = Actor::cli(f.sid, &format!("/{}/", f.sid));
-    let mut tx = app.db.begin().await.unwrap();
-    let u = users::create(
-        &mut tx,
-        &cli,
-        &users::NewUser {
-            username: "gm_a2".into(),
-            display_name: "gm_a2".into(),
-            password: String::new(),
-            person_id: None,
-        },
-        Some(redbutler::auth::password::hash(PASSWORD)),
-    )
-    .await
-    .unwrap();
-    access::store::grant(
-        &mut tx,
-        &cli,
-        u.id,
-        Role::GridMember,
-        access::store::At {
-            node_id: Some(f.grid_a2),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    app.token(f, "gm_a2").await
 }
 
 #[tokio::test]
@@ -141,7 +80,7 @@ async fn a_case_is_opened_and_read_back_with_its_timeline() {
         assert_eq!(s, StatusCode::FORBIDDEN);
 
         // Bad input names its fields; nothing is written.
-        let before = count(&app, "cases", f.sid).await;
+        let before = app.count("cases", f.sid).await;
         let (s, v) = app
             .post_json(
                 "/api/v1/cases",
@@ -152,7 +91,7 @@ async fn a_case_is_opened_and_read_back_with_its_timeline() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         let fields: Vec<&str> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["category", "title", "node_id"]);
-        assert_eq!(count(&app, "cases", f.sid).await, before);
+        assert_eq!(app.count("cases", f.sid).await, before);
         let (_, v) = app.get_json("/api/v1/audit?action=case.open", &app.token(&f, "admin").await).await;
         assert_eq!(v["entries"].as_array().unwrap().len(), 3, "{v}");
     })
@@ -168,20 +107,20 @@ async fn a_replay_with_the_same_key_returns_the_same_case_and_creates_nothing() 
         let (s, first) = open_with_key(&app, &gm, "req-0001", &b).await;
         assert_eq!(s, StatusCode::CREATED, "{first}");
         let counts = (
-            count(&app, "cases", f.sid).await,
-            count(&app, "case_events", f.sid).await,
-            count(&app, "idempotency_keys", f.sid).await,
-            count(&app, "audit_log", f.sid).await,
+            app.count("cases", f.sid).await,
+            app.count("case_events", f.sid).await,
+            app.count("idempotency_keys", f.sid).await,
+            app.count("audit_log", f.sid).await,
         );
         let (s, again) = open_with_key(&app, &gm, "req-0001", &b).await;
         assert_eq!(s, StatusCode::OK, "{again}");
         assert_eq!(again["id"], first["id"]);
         assert_eq!(again["number"], first["number"]);
         let after = (
-            count(&app, "cases", f.sid).await,
-            count(&app, "case_events", f.sid).await,
-            count(&app, "idempotency_keys", f.sid).await,
-            count(&app, "audit_log", f.sid).await,
+            app.count("cases", f.sid).await,
+            app.count("case_events", f.sid).await,
+            app.count("idempotency_keys", f.sid).await,
+            app.count("audit_log", f.sid).await,
         );
         assert_eq!(after, counts);
         assert_eq!(counts.0, 1);
@@ -204,7 +143,7 @@ async fn the_same_key_with_another_body_is_refused_naming_the_header() {
         let (s, v) = open_with_key(&app, &gm, "k-1", &body(&f, "另一件事")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["errors"][0]["field"], "Idempotency-Key");
-        assert_eq!(count(&app, "cases", f.sid).await, 1);
+        assert_eq!(app.count("cases", f.sid).await, 1);
         let (s, v) = open_with_key(&app, &gm, "带中文", &body(&f, "x")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     })
@@ -235,8 +174,8 @@ async fn twenty_concurrent_opens_with_one_key_make_exactly_one_case() {
         }
         assert_eq!(created, 1);
         assert_eq!(ids.len(), 1);
-        assert_eq!(count(&app, "cases", f.sid).await, 1);
-        assert_eq!(count(&app, "case_events", f.sid).await, 1);
+        assert_eq!(app.count("cases", f.sid).await, 1);
+        assert_eq!(app.count("case_events", f.sid).await, 1);
     })
     .await;
 }
@@ -248,13 +187,11 @@ async fn dispatch_computes_the_deadlines_from_the_calendar() {
         let admin = app.token(&f, "admin").await;
         let (_, v) = app.post_json("/api/v1/cases", &admin, body(&f, "楼道堆物")).await;
         let id = v["id"].as_i64().unwrap();
-        let (s, v) = act(&app, &admin, id, 1, json!({ "kind": "register" })).await;
+        let (s, v) = app.act(&admin, id, 1, json!({ "kind": "register" })).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let now = redbutler::clock::now_ms();
         // Deadlines in the request are not ours to take.
-        let (s, v) = act(
-            &app,
-            &admin,
+        let (s, v) = app.act(&admin,
             id,
             2,
             json!({ "kind": "dispatch", "unit_id": f.grid_a1, "due_ms": 1, "first_contact_due_ms": 1 }),
@@ -297,8 +234,8 @@ async fn two_actions_on_one_version_one_wins_and_the_other_is_told_to_reload() {
         let app = Arc::new(app);
         let note = |text: &str| json!({ "kind": "note", "text": text });
         let (a, b) = tokio::join!(
-            act(&app, &admin, id, 1, note("一")),
-            act(&app, &admin, id, 1, note("二"))
+            app.act(&admin, id, 1, note("一")),
+            app.act(&admin, id, 1, note("二"))
         );
         let mut statuses = [a.0, b.0];
         statuses.sort();
@@ -323,9 +260,9 @@ async fn two_actions_on_one_version_one_wins_and_the_other_is_told_to_reload() {
         assert_eq!(v["version"], 2);
         assert_eq!(v["timeline"].as_array().unwrap().len(), 2);
         // Sequentially, the stale one is refused as well.
-        let (s, _) = act(&app, &admin, id, 1, json!({ "kind": "register" })).await;
+        let (s, _) = app.act(&admin, id, 1, json!({ "kind": "register" })).await;
         assert_eq!(s, StatusCode::CONFLICT);
-        let (s, v) = act(&app, &admin, id, 2, json!({ "kind": "register" })).await;
+        let (s, v) = app.act(&admin, id, 2, json!({ "kind": "register" })).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["version"], 3);
     })
@@ -390,7 +327,9 @@ async fn a_grid_member_of_another_grid_can_neither_open_nor_read_a_case_in_grid_
     for_each_db(|app| async move {
         let f = app.fixture().await;
         let gm_a1 = app.token(&f, "gm_a1").await;
-        let gm_a2 = grid_member_of_a2(&app, &f).await;
+        let gm_a2 = app
+            .user_token(&f, "gm_a2", Role::GridMember, at_node(f.grid_a2))
+            .await;
         let (s, v) = app
             .post_json("/api/v1/cases", &gm_a1, body(&f, "楼道堆物"))
             .await;
@@ -402,21 +341,16 @@ async fn a_grid_member_of_another_grid_can_neither_open_nor_read_a_case_in_grid_
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _) = app.get_json(&format!("/api/v1/cases/{id}"), &gm_a2).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = act(
-            &app,
-            &gm_a2,
-            id,
-            1,
-            json!({ "kind": "note", "text": "看看" }),
-        )
-        .await;
+        let (s, _) = app
+            .act(&gm_a2, id, 1, json!({ "kind": "note", "text": "看看" }))
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         // In their own grid they may.
         let mut b = body(&f, "二网格的事");
         b["node_id"] = json!(f.building_a2);
         let (s, _) = app.post_json("/api/v1/cases", &gm_a2, b).await;
         assert_eq!(s, StatusCode::CREATED);
-        assert_eq!(count(&app, "cases", f.sid).await, 2);
+        assert_eq!(app.count("cases", f.sid).await, 2);
     })
     .await;
 }

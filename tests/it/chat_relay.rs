@@ -3,42 +3,21 @@
 //! group; chit-chat is kept, never drafted; a re-sent message makes nothing new.
 
 use axum::http::{header, Method, StatusCode};
-use redbutler::access::{self, Actor, Role};
-use redbutler::auth::users;
+use redbutler::access::Role;
 use serde_json::{json, Value};
 
-use crate::harness::{for_each_db, Fixture, TestApp, PASSWORD};
+use crate::harness::{at_node, for_each_db, Fixture, TestApp, PASSWORD};
 
 /// A dedicated relay bot: a user with the subdistrict staff role, and its token.
 async fn bot(app: &TestApp, f: &Fixture) -> String {
-    let cli = Actor::cli(f.sid, &format!("/{}/", f.sid));
-    let mut tx = app.db.begin().await.unwrap();
-    let u = users::create(
-        &mut tx,
-        &cli,
-        &users::NewUser {
-            username: "relay_bot".into(),
-            display_name: "群聊机器人".into(),
-            password: String::new(),
-            person_id: None,
-        },
-        Some(redbutler::auth::password::hash(PASSWORD)),
-    )
-    .await
-    .unwrap();
-    access::store::grant(
-        &mut tx,
-        &cli,
-        u.id,
+    app.add_user_named(
+        f,
+        "relay_bot",
+        "群聊机器人",
         Role::SubdistrictStaff,
-        access::store::At {
-            node_id: Some(f.sid),
-            ..Default::default()
-        },
+        at_node(f.sid),
     )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     app.token(f, "relay_bot").await
 }
 
@@ -58,23 +37,8 @@ async fn relay(app: &TestApp, token: &str, m: Value) -> (StatusCode, Value) {
     app.post_json("/api/v1/relay/messages", token, m).await
 }
 
-async fn count(app: &TestApp, sql: &str, sid: i64) -> i64 {
-    use sqlx::Row;
-    sqlx::query(sql)
-        .bind(sid)
-        .fetch_one(app.db.read())
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
-}
-
 async fn cases(app: &TestApp, sid: i64) -> i64 {
-    count(
-        app,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE subdistrict_id = $1",
-        sid,
-    )
-    .await
+    app.count("cases", sid).await
 }
 
 #[tokio::test]
@@ -132,7 +96,7 @@ async fn unbound_groups_are_kept_until_bound_then_drafted() {
         assert_eq!(cases(&app, f.sid).await, 1);
 
         // Binding is audited.
-        let n = count(&app, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE subdistrict_id = $1 AND action = 'chat.bind'", f.sid).await;
+        let n = app.count_sql("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE subdistrict_id = $1 AND action = 'chat.bind'", f.sid).await;
         assert_eq!(n, 1);
     })
     .await;
@@ -253,7 +217,7 @@ async fn only_the_relay_may_post_and_only_admins_bind() {
         let (s, _) = app.post_json("/api/v1/relay/messages", &bot, json!({})).await;
         assert!(s.is_client_error());
         assert_eq!(
-            count(&app, "SELECT CAST(COUNT(*) AS BIGINT) FROM chat_messages WHERE subdistrict_id = $1", f.sid).await,
+            app.count("chat_messages", f.sid).await,
             0
         );
 

@@ -9,15 +9,6 @@ use sqlx::Row;
 
 use crate::harness::for_each_db;
 
-async fn count(app: &crate::harness::TestApp, sql: &str, sid: i64) -> i64 {
-    sqlx::query(sql)
-        .bind(sid)
-        .fetch_one(app.db.read())
-        .await
-        .unwrap()
-        .get(0)
-}
-
 #[tokio::test]
 async fn the_demo_subdistrict_has_xiayangs_shape_and_working_accounts() {
     for_each_db(|app| async move {
@@ -49,9 +40,7 @@ async fn the_demo_subdistrict_has_xiayangs_shape_and_working_accounts() {
         assert!(c.households > 25_000, "{c:?}");
 
         // Both tracks, with the named places of the article.
-        let tracks = count(
-            &app,
-            "SELECT COUNT(DISTINCT track) FROM nodes WHERE subdistrict_id = $1 AND track IS NOT NULL",
+        let tracks = app.count_sql("SELECT COUNT(DISTINCT track) FROM nodes WHERE subdistrict_id = $1 AND track IS NOT NULL",
             sid,
         )
         .await;
@@ -109,55 +98,41 @@ async fn the_demo_subdistrict_has_xiayangs_shape_and_working_accounts() {
         ] {
             assert!(kinds.iter().any(|x| x == k), "no {k} org");
         }
-        let unsold = count(
-            &app,
-            "SELECT COUNT(*) FROM rooms r JOIN room_owners o ON o.subdistrict_id = r.subdistrict_id AND o.room_id = r.id \
+        let unsold = app.count_sql("SELECT COUNT(*) FROM rooms r JOIN room_owners o ON o.subdistrict_id = r.subdistrict_id AND o.room_id = r.id \
              JOIN orgs g ON g.subdistrict_id = o.subdistrict_id AND g.id = o.org_id \
              WHERE r.subdistrict_id = $1 AND r.developer_unsold = 1 AND g.kind = 'developer'",
             sid,
         )
         .await;
-        let unsold_rooms = count(
-            &app,
-            "SELECT COUNT(*) FROM rooms WHERE subdistrict_id = $1 AND developer_unsold = 1",
+        let unsold_rooms = app.count_sql("SELECT COUNT(*) FROM rooms WHERE subdistrict_id = $1 AND developer_unsold = 1",
             sid,
         )
         .await;
         assert!(unsold > 0 && unsold == unsold_rooms, "{unsold} of {unsold_rooms}");
         // Some buyers own several rooms; some rooms are owned by spouses together.
-        let multi = count(
-            &app,
-            "SELECT COUNT(*) FROM (SELECT person_id FROM room_owners WHERE subdistrict_id = $1 AND person_id <> 0 \
+        let multi = app.count_sql("SELECT COUNT(*) FROM (SELECT person_id FROM room_owners WHERE subdistrict_id = $1 AND person_id <> 0 \
              GROUP BY person_id HAVING COUNT(*) > 1) x",
             sid,
         )
         .await;
         assert!(multi > 10, "{multi} owners of several rooms");
-        let co_owned = count(
-            &app,
-            "SELECT COUNT(*) FROM (SELECT room_id FROM room_owners WHERE subdistrict_id = $1 \
+        let co_owned = app.count_sql("SELECT COUNT(*) FROM (SELECT room_id FROM room_owners WHERE subdistrict_id = $1 \
              GROUP BY room_id HAVING COUNT(*) > 1) x",
             sid,
         )
         .await;
         assert!(co_owned > 100, "{co_owned} co-owned rooms");
         // Areas: registered for most rooms, some only surveyed or only contracted, all realistic.
-        let only_surveyed = count(
-            &app,
-            "SELECT COUNT(*) FROM rooms WHERE subdistrict_id = $1 AND registered_area IS NULL AND surveyed_area IS NOT NULL",
+        let only_surveyed = app.count_sql("SELECT COUNT(*) FROM rooms WHERE subdistrict_id = $1 AND registered_area IS NULL AND surveyed_area IS NOT NULL",
             sid,
         )
         .await;
-        let only_contract = count(
-            &app,
-            "SELECT COUNT(*) FROM rooms WHERE subdistrict_id = $1 AND registered_area IS NULL AND surveyed_area IS NULL AND contract_area IS NOT NULL",
+        let only_contract = app.count_sql("SELECT COUNT(*) FROM rooms WHERE subdistrict_id = $1 AND registered_area IS NULL AND surveyed_area IS NULL AND contract_area IS NOT NULL",
             sid,
         )
         .await;
         assert!(only_surveyed > 0 && only_contract > 0);
-        let odd_urban = count(
-            &app,
-            "SELECT COUNT(*) FROM rooms r JOIN nodes n ON n.subdistrict_id = r.subdistrict_id AND n.id = r.node_id \
+        let odd_urban = app.count_sql("SELECT COUNT(*) FROM rooms r JOIN nodes n ON n.subdistrict_id = r.subdistrict_id AND n.id = r.node_id \
              WHERE r.subdistrict_id = $1 AND n.kind = 'unit' AND COALESCE(r.registered_area, r.surveyed_area, r.contract_area) \
              NOT BETWEEN 4000 AND 15000",
             sid,

@@ -144,6 +144,14 @@ pub struct Fixture {
 
 pub const PASSWORD: &str = "Test-pass-1";
 
+/// A grant's place: the tree node `node_id`.
+pub fn at_node(node_id: i64) -> access::store::At {
+    access::store::At {
+        node_id: Some(node_id),
+        ..Default::default()
+    }
+}
+
 impl TestApp {
     pub fn seal(&self) -> &Seal {
         &self.state.seal
@@ -432,6 +440,97 @@ impl TestApp {
 
     pub async fn token(&self, f: &Fixture, username: &str) -> String {
         self.token_in(f.sid, username).await
+    }
+
+    /// A new user of the fixture's subdistrict, `display_name` shown for them, with the test
+    /// [`PASSWORD`] and one grant of `role` at `at`, committed; returns the user's id.
+    pub async fn add_user_named(
+        &self,
+        f: &Fixture,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        at: access::store::At,
+    ) -> i64 {
+        let cli = Actor::cli(f.sid, &format!("/{}/", f.sid));
+        let mut tx = self.db.begin().await.unwrap();
+        let u = users::create(
+            &mut tx,
+            &cli,
+            &users::NewUser {
+                username: username.into(),
+                display_name: display_name.into(),
+                password: String::new(),
+                person_id: None,
+            },
+            Some(redbutler::auth::password::hash(PASSWORD)),
+        )
+        .await
+        .unwrap();
+        access::store::grant(&mut tx, &cli, u.id, role, at)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        u.id
+    }
+
+    /// [`add_user_named`](Self::add_user_named) with the username as display name.
+    pub async fn add_user(
+        &self,
+        f: &Fixture,
+        username: &str,
+        role: Role,
+        at: access::store::At,
+    ) -> i64 {
+        self.add_user_named(f, username, username, role, at).await
+    }
+
+    /// A new user as [`add_user`](Self::add_user) makes, and an API token for them.
+    pub async fn user_token(
+        &self,
+        f: &Fixture,
+        username: &str,
+        role: Role,
+        at: access::store::At,
+    ) -> String {
+        self.add_user(f, username, role, at).await;
+        self.token(f, username).await
+    }
+
+    /// The rows of `table` in subdistrict `sid`.
+    pub async fn count(&self, table: &str, sid: i64) -> i64 {
+        self.count_sql(
+            &format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table} WHERE subdistrict_id = $1"),
+            sid,
+        )
+        .await
+    }
+
+    /// The one BIGINT that `sql` (a query with `sid` as its only parameter) selects.
+    pub async fn count_sql(&self, sql: &str, sid: i64) -> i64 {
+        use sqlx::Row;
+        sqlx::query(sql)
+            .bind(sid)
+            .fetch_one(self.db.read())
+            .await
+            .unwrap()
+            .get::<i64, _>(0)
+    }
+
+    /// Posts `action` on case `id` at `version` (the case actions API).
+    pub async fn act(
+        &self,
+        token: &str,
+        id: i64,
+        version: i64,
+        action: Value,
+    ) -> (StatusCode, Value) {
+        self.post_json(
+            &format!("/api/v1/cases/{id}/actions"),
+            token,
+            serde_json::json!({ "version": version, "action": action }),
+        )
+        .await
     }
 
     /// Sends a request through the router.

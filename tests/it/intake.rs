@@ -116,22 +116,8 @@ fn case_id(location: &str) -> i64 {
         .unwrap_or_else(|| panic!("not a case address: {location}"))
 }
 
-async fn count(app: &TestApp, sql: &str, sid: i64) -> i64 {
-    sqlx::query(sql)
-        .bind(sid)
-        .fetch_one(app.db.read())
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
-}
-
 async fn cases(app: &TestApp, f: &Fixture) -> i64 {
-    count(
-        app,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE subdistrict_id = $1",
-        f.sid,
-    )
-    .await
+    app.count("cases", f.sid).await
 }
 
 async fn photos_of(app: &TestApp, f: &Fixture, case: i64) -> (i64, i64) {

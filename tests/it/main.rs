@@ -7,6 +7,7 @@ mod api_doc;
 mod attachments;
 mod calendar;
 mod case_intake;
+mod case_notices;
 mod case_pages;
 mod cases;
 mod categories;

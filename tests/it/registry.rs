@@ -66,15 +66,6 @@ async fn import_csv(
     (s, v)
 }
 
-async fn count(app: &TestApp, sql: &str, sid: i64) -> i64 {
-    sqlx::query(sql)
-        .bind(sid)
-        .fetch_one(app.db.read())
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
-}
-
 /// Counts of everything an import writes, in one subdistrict.
 async fn totals(app: &TestApp, sid: i64) -> [i64; 6] {
     let mut out = [0; 6];
@@ -89,12 +80,12 @@ async fn totals(app: &TestApp, sid: i64) -> [i64; 6] {
     .iter()
     .enumerate()
     {
-        out[i] = count(
-            app,
-            &format!("SELECT COUNT(*) FROM {t} WHERE subdistrict_id = $1"),
-            sid,
-        )
-        .await;
+        out[i] = app
+            .count_sql(
+                &format!("SELECT COUNT(*) FROM {t} WHERE subdistrict_id = $1"),
+                sid,
+            )
+            .await;
     }
     out
 }
@@ -207,17 +198,15 @@ async fn a_good_file_imports_nodes_rooms_people_and_owners() {
             .get(0);
         assert_eq!(area, 6025);
         // 张三丰 was reused, not duplicated, and owns the new room too.
-        let n = count(&app, "SELECT COUNT(*) FROM persons WHERE subdistrict_id = $1 AND name = '张三丰'", f.sid).await;
+        let n = app.count_sql("SELECT COUNT(*) FROM persons WHERE subdistrict_id = $1 AND name = '张三丰'", f.sid).await;
         assert_eq!(n, 1);
-        let owned = count(
-            &app,
-            &format!("SELECT COUNT(*) FROM room_owners WHERE subdistrict_id = $1 AND person_id = {}", f.person_a1),
+        let owned = app.count_sql(&format!("SELECT COUNT(*) FROM room_owners WHERE subdistrict_id = $1 AND person_id = {}", f.person_a1),
             f.sid,
         )
         .await;
         assert_eq!(owned, 2);
         // Sensitive fields are sealed and masked.
-        let n = count(&app, "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1 AND action = 'registry.import'", f.sid).await;
+        let n = app.count_sql("SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1 AND action = 'registry.import'", f.sid).await;
         assert_eq!(n, 1);
         let mask: String = sqlx::query("SELECT phone_mask FROM persons WHERE subdistrict_id = $1 AND name = '赵一'")
             .bind(f.sid)
@@ -299,24 +288,24 @@ async fn a_dry_run_reports_what_it_would_create_and_writes_nothing() {
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
         let before = totals(&app, f.sid).await;
-        let audit_before = count(
-            &app,
-            "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1",
-            f.sid,
-        )
-        .await;
+        let audit_before = app
+            .count_sql(
+                "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1",
+                f.sid,
+            )
+            .await;
         let (s, v) = import_csv(&app, &t, f.root, true, &good_csv()).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["dry_run"], true);
         assert_eq!(v["counts"]["rooms"], 5);
         assert_eq!(v["counts"]["persons"], 5);
         assert_eq!(totals(&app, f.sid).await, before);
-        let audit_after = count(
-            &app,
-            "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1",
-            f.sid,
-        )
-        .await;
+        let audit_after = app
+            .count_sql(
+                "SELECT COUNT(*) FROM audit_log WHERE subdistrict_id = $1",
+                f.sid,
+            )
+            .await;
         assert_eq!(audit_before, audit_after);
     })
     .await;

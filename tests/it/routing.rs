@@ -5,8 +5,7 @@
 //! each, a paused case left alone, an urgent case escalated after hours.
 
 use axum::http::{header, Method, StatusCode};
-use redbutler::access::{self, Actor, Role};
-use redbutler::auth::users;
+use redbutler::access::{self, Role};
 use redbutler::cases::watch;
 use redbutler::tree::store as tree;
 use serde_json::{json, Value};
@@ -35,36 +34,12 @@ async fn user_with(
     node_id: i64,
     org_id: Option<i64>,
 ) -> String {
-    let cli = Actor::cli(f.sid, &format!("/{}/", f.sid));
-    let mut tx = app.db.begin().await.unwrap();
-    let u = users::create(
-        &mut tx,
-        &cli,
-        &users::NewUser {
-            username: name.into(),
-            display_name: name.into(),
-            password: String::new(),
-            person_id: None,
-        },
-        Some(redbutler::auth::password::hash(PASSWORD)),
-    )
-    .await
-    .unwrap();
-    access::store::grant(
-        &mut tx,
-        &cli,
-        u.id,
-        role,
-        access::store::At {
-            node_id: Some(node_id),
-            org_id,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    app.token(f, name).await
+    let at = access::store::At {
+        node_id: Some(node_id),
+        org_id,
+        ..Default::default()
+    };
+    app.user_token(f, name, role, at).await
 }
 
 async fn org(app: &TestApp, f: &Fixture, kind: &str, name: &str, node_id: i64) -> i64 {
@@ -97,12 +72,7 @@ async fn case(app: &TestApp, t: &str, id: i64) -> Value {
 
 async fn act(app: &TestApp, t: &str, id: i64, action: Value) -> (StatusCode, Value) {
     let version = case(app, t, id).await["version"].as_i64().unwrap();
-    app.post_json(
-        &format!("/api/v1/cases/{id}/actions"),
-        t,
-        json!({ "version": version, "action": action }),
-    )
-    .await
+    app.act(t, id, version, action).await
 }
 
 async fn ok(app: &TestApp, t: &str, id: i64, action: Value) -> Value {
@@ -134,15 +104,6 @@ fn field_errors(v: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-async fn count(app: &TestApp, sql: &str, sid: i64) -> i64 {
-    sqlx::query(sql)
-        .bind(sid)
-        .fetch_one(app.db.read())
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
 }
 
 #[tokio::test]
@@ -306,9 +267,7 @@ async fn a_lift_case_follows_a_configured_rule() {
         assert_eq!(s, StatusCode::NOT_FOUND);
         let (_, r) = app.get_json(&format!("/api/v1/cases/{id}/route"), &admin).await;
         assert_eq!(r["unit"]["id"], f.community_a, "{r}");
-        let audited = count(
-            &app,
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE subdistrict_id = $1 \
+        let audited = app.count_sql("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE subdistrict_id = $1 \
              AND action IN ('routing.rule_add', 'routing.rule_remove')",
             f.sid,
         )
@@ -573,12 +532,7 @@ async fn lifecycle(app: &TestApp, t: &str, id: i64) -> Value {
 }
 
 async fn alerts(app: &TestApp, sid: i64) -> i64 {
-    count(
-        app,
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM case_alerts WHERE subdistrict_id = $1",
-        sid,
-    )
-    .await
+    app.count("case_alerts", sid).await
 }
 
 /// The kinds of the notices in a user's inbox about a case, oldest first.
@@ -658,13 +612,13 @@ async fn an_ignored_case_is_warned_then_escalated_once_per_level() {
         assert_eq!(escalations.len(), 2);
         assert_eq!(escalations[0]["event"]["actor"]["kind"], "system");
         assert_eq!(escalations[1]["event"]["data"]["to_unit"], f.root);
-        let audited = count(
-            &app,
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE subdistrict_id = $1 \
+        let audited = app
+            .count_sql(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE subdistrict_id = $1 \
              AND action = 'case.escalate'",
-            f.sid,
-        )
-        .await;
+                f.sid,
+            )
+            .await;
         assert_eq!(audited, 2);
         // Who was told what: the grid (the owner) the warning and the overdue, the community
         // and the admin (at the subdistrict) the escalation to them.

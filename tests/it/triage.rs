@@ -41,21 +41,6 @@ async fn open(
     v["id"].as_i64().unwrap()
 }
 
-async fn act(
-    app: &TestApp,
-    token: &str,
-    id: i64,
-    version: i64,
-    action: Value,
-) -> (StatusCode, Value) {
-    app.post_json(
-        &format!("/api/v1/cases/{id}/actions"),
-        token,
-        json!({ "version": version, "action": action }),
-    )
-    .await
-}
-
 async fn get(app: &TestApp, token: &str, id: i64) -> Value {
     let (s, v) = app.get_json(&format!("/api/v1/cases/{id}"), token).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -183,23 +168,18 @@ async fn staff_register_and_reject_through_the_page_and_the_api() {
             .collect();
         assert_eq!(ids, vec![third]);
         assert_eq!(q["items"][0]["version"], 1);
-        let (s, v) = act(
-            &app,
-            &admin,
-            third,
-            1,
-            json!({ "kind": "reject", "reason": " " }),
-        )
-        .await;
+        let (s, v) = app
+            .act(&admin, third, 1, json!({ "kind": "reject", "reason": " " }))
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        let (s, v) = act(
-            &app,
-            &admin,
-            third,
-            1,
-            json!({ "kind": "reject", "reason": "重复上报" }),
-        )
-        .await;
+        let (s, v) = app
+            .act(
+                &admin,
+                third,
+                1,
+                json!({ "kind": "reject", "reason": "重复上报" }),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["state"], "rejected");
         let fourth = open(
@@ -211,7 +191,9 @@ async fn staff_register_and_reject_through_the_page_and_the_api() {
             "树枝挡住了路灯。",
         )
         .await;
-        let (s, v) = act(&app, &admin, fourth, 1, json!({ "kind": "register" })).await;
+        let (s, v) = app
+            .act(&admin, fourth, 1, json!({ "kind": "register" }))
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["state"], "registered");
         let (_, q) = app.get_json("/api/v1/triage", &admin).await;
@@ -367,7 +349,7 @@ async fn a_merge_links_both_and_the_reporter_follows_the_target() {
         let target = open(&app, &gm, f.building_a1, "env.clutter", "楼道堆物", CLUTTER).await;
         let dup = open(&app, &res, f.unit_a1, "env.clutter", "楼道堆物严重", CLUTTER_AGAIN).await;
         // A staff-only note on the target, which the resident must not see later.
-        let (s, _) = act(&app, &admin, target, 1, json!({ "kind": "note", "text": "内部:物业已知情" })).await;
+        let (s, _) = app.act(&admin, target, 1, json!({ "kind": "note", "text": "内部:物业已知情" })).await;
         assert_eq!(s, StatusCode::OK);
         let (s, _) = app.get_json(&format!("/api/v1/cases/{target}"), &res).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "not theirs yet");
@@ -429,12 +411,12 @@ async fn a_merge_links_both_and_the_reporter_follows_the_target() {
 
         // A second duplicate merged by the API action; a chain of merges is followed too.
         let second = open(&app, &gm, f.building_a1, "env.clutter", "又是堆物", CLUTTER).await;
-        let (s, v) = act(&app, &admin, second, 1, json!({ "kind": "merge", "into": target })).await;
+        let (s, v) = app.act(&admin, second, 1, json!({ "kind": "merge", "into": target })).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["state"], "merged");
         assert_eq!(get(&app, &admin, target).await["lifecycle"]["merged_in_count"], 2);
         let bigger = open(&app, &admin, f.grid_a1, "env.clutter", "网格内多处堆物", CLUTTER).await;
-        let (s, v) = act(&app, &admin, target, 4, json!({ "kind": "merge", "into": bigger })).await;
+        let (s, v) = app.act(&admin, target, 4, json!({ "kind": "merge", "into": bigger })).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let seen = get(&app, &res, bigger).await;
         assert_eq!(kinds(&seen), vec!["reported", "report_merged_in"]);
@@ -478,27 +460,24 @@ async fn merges_into_itself_a_closed_a_merged_or_a_foreign_case_are_refused() {
             CLUTTER,
         )
         .await;
-        let (s, _) = act(&app, &admin, closed, 1, json!({ "kind": "register" })).await;
+        let (s, _) = app
+            .act(&admin, closed, 1, json!({ "kind": "register" }))
+            .await;
         assert_eq!(s, StatusCode::OK);
-        let (s, v) = act(
-            &app,
-            &admin,
-            closed,
-            2,
-            json!({ "kind": "close", "reason": "现场已清理" }),
-        )
-        .await;
+        let (s, v) = app
+            .act(
+                &admin,
+                closed,
+                2,
+                json!({ "kind": "close", "reason": "现场已清理" }),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let merged = open(&app, &gm, f.building_a1, "env.clutter", "另一件", CLUTTER).await;
         let live = open(&app, &gm, f.building_a1, "env.clutter", "活动事项", CLUTTER).await;
-        let (s, v) = act(
-            &app,
-            &admin,
-            merged,
-            1,
-            json!({ "kind": "merge", "into": live }),
-        )
-        .await;
+        let (s, v) = app
+            .act(&admin, merged, 1, json!({ "kind": "merge", "into": live }))
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let other_admin = app.token(&other, "admin").await;
         let foreign = open(
@@ -518,14 +497,9 @@ async fn merges_into_itself_a_closed_a_merged_or_a_foreign_case_are_refused() {
             (foreign, "没有这个事项"),
             (987_654_321, "没有这个事项"),
         ] {
-            let (s, v) = act(
-                &app,
-                &admin,
-                dup,
-                1,
-                json!({ "kind": "merge", "into": into }),
-            )
-            .await;
+            let (s, v) = app
+                .act(&admin, dup, 1, json!({ "kind": "merge", "into": into }))
+                .await;
             assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{into}: {v}");
             assert_eq!(field_errors(&v), vec!["into"], "{v}");
             assert!(v.to_string().contains(says), "{says} in {v}");
@@ -572,8 +546,8 @@ async fn of_two_concurrent_merges_or_acts_one_wins_and_nothing_is_half_written()
         let dup = open(&app, &gm, f.unit_a1, "env.clutter", "重复", CLUTTER_AGAIN).await;
 
         let (a, b) = tokio::join!(
-            act(&app, &admin, dup, 1, json!({ "kind": "merge", "into": t1 })),
-            act(&app, &admin, dup, 1, json!({ "kind": "merge", "into": t2 })),
+            app.act(&admin, dup, 1, json!({ "kind": "merge", "into": t1 })),
+            app.act(&admin, dup, 1, json!({ "kind": "merge", "into": t2 })),
         );
         let mut statuses = vec![a.0, b.0];
         statuses.sort();
@@ -607,14 +581,8 @@ async fn of_two_concurrent_merges_or_acts_one_wins_and_nothing_is_half_written()
         )
         .await;
         let (a, b) = tokio::join!(
-            act(
-                &app,
-                &admin,
-                dup2,
-                1,
-                json!({ "kind": "merge", "into": t1 })
-            ),
-            act(&app, &admin, dup2, 1, json!({ "kind": "register" })),
+            app.act(&admin, dup2, 1, json!({ "kind": "merge", "into": t1 })),
+            app.act(&admin, dup2, 1, json!({ "kind": "register" })),
         );
         let mut statuses = vec![a.0, b.0];
         statuses.sort();
@@ -640,14 +608,9 @@ async fn of_two_concurrent_merges_or_acts_one_wins_and_nothing_is_half_written()
         // A stale version merges nothing.
         let dup3 = open(&app, &gm, f.unit_a1, "env.clutter", "第三次", CLUTTER_AGAIN).await;
         let before = get(&app, &admin, t2).await["version"].as_i64().unwrap();
-        let (s, _) = act(
-            &app,
-            &admin,
-            dup3,
-            7,
-            json!({ "kind": "merge", "into": t2 }),
-        )
-        .await;
+        let (s, _) = app
+            .act(&admin, dup3, 7, json!({ "kind": "merge", "into": t2 }))
+            .await;
         assert_eq!(s, StatusCode::CONFLICT);
         assert_eq!(get(&app, &admin, t2).await["version"], before);
         assert_eq!(get(&app, &admin, dup3).await["state"], "submitted");
@@ -765,7 +728,7 @@ async fn staff_correct_category_and_place_before_registering_but_not_to_a_non_le
         assert_eq!(get(&app, &admin, id).await["category"], "env.sewage");
 
         // After registration the category and place stay as registered.
-        let (s, _) = act(&app, &admin, id, 3, json!({ "kind": "register" })).await;
+        let (s, _) = app.act(&admin, id, 3, json!({ "kind": "register" })).await;
         assert_eq!(s, StatusCode::OK);
         let (s, v) = app
             .post_json(
@@ -804,7 +767,9 @@ async fn staff_correct_category_and_place_before_registering_but_not_to_a_non_le
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = act(&app, &admin, draft, 2, json!({ "kind": "register" })).await;
+        let (s, v) = app
+            .act(&admin, draft, 2, json!({ "kind": "register" }))
+            .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["node_id"], f.building_a1);
     })
