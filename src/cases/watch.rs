@@ -48,6 +48,8 @@ const WATCHED: [State; 4] = [
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
     pub checked: usize,
+    /// First-contact reminders (`case.first_contact_late`).
+    pub reminded: usize,
     pub warned: usize,
     pub escalated: usize,
 }
@@ -115,6 +117,12 @@ pub async fn sweep(db: &Db, now_ms: i64) -> Result<Swept> {
         for row in &rows {
             let c = store::case_from(row)?;
             out.checked += 1;
+            match first_contact_late(db, s.id, &c, now_ms).await {
+                Ok(sent) => out.reminded += usize::from(sent),
+                Err(e) => {
+                    tracing::warn!(subdistrict = s.id, error = %e, "first-contact check failed")
+                }
+            }
             match check_case(db, s.id, &cal, &categories, c, now_ms).await {
                 Ok((w, e)) => {
                     out.warned += w;
@@ -156,6 +164,7 @@ async fn check_case(
     if c.lifecycle.due_ms.is_none() {
         return Ok((0, 0));
     }
+    let mut warned = 0;
     let Some(profile) = categories.resolve(&c.category).map(|r| r.deadlines) else {
         return Ok((0, 0));
     };
@@ -169,7 +178,6 @@ async fn check_case(
         &WarningWindow::default(),
         &EscalationRule::default(),
     );
-    let mut warned = 0;
     let mut escalated = 0;
     if a.status == Status::DueSoon && warn(db, sid, &c, start, a.due.at_ms, now_ms).await? {
         warned += 1;
@@ -254,6 +262,61 @@ fn notice(kind: &str, c: &CaseRecord, title: (String, String), body: (String, St
         body_en: body.1,
         link: format!("/cases/{}", c.id),
     }
+}
+
+/// The `case.first_contact_late` reminder, once per dispatch: the first-contact deadline has
+/// passed and nobody has contacted the reporter yet. (Escalation follows the handling clock.)
+async fn first_contact_late(db: &Db, sid: i64, c: &CaseRecord, now_ms: i64) -> Result<bool> {
+    let l = &c.lifecycle;
+    let (Some(due), Some(start)) = (l.first_contact_due_ms, l.dispatched_ms) else {
+        return Ok(false);
+    };
+    if l.first_contact_ms.is_some()
+        || l.state != super::lifecycle::State::Dispatched
+        || now_ms <= due
+    {
+        return Ok(false);
+    }
+    if already(db, sid, c.id, "first_contact_late", 0, start).await? {
+        return Ok(false);
+    }
+    let owner = l.owner_unit;
+    let mut tx = db.begin().await?;
+    if !remember(
+        &mut tx,
+        sid,
+        c.id,
+        "first_contact_late",
+        0,
+        start,
+        owner,
+        now_ms,
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    if let Some(unit) = owner {
+        let at = crate::clock::format_local(due);
+        let n = notice(
+            "case.first_contact_late",
+            c,
+            (
+                format!("首次联系已超时:{}", c.number),
+                format!("First contact overdue: {}", c.number),
+            ),
+            (
+                format!("“{}”应在 {at} 前首次联系反映人,请尽快联系。", c.title),
+                format!(
+                    "“{}” needed first contact by {at}; contact the reporter now.",
+                    c.title
+                ),
+            ),
+        );
+        notify::notify_unit(&mut tx, sid, unit, &n).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// The `case.due_soon` warning, once per clock.

@@ -531,8 +531,14 @@ async fn lifecycle(app: &TestApp, t: &str, id: i64) -> Value {
     case(app, t, id).await["lifecycle"].clone()
 }
 
+/// Warnings and escalations remembered (first-contact reminders are counted apart).
 async fn alerts(app: &TestApp, sid: i64) -> i64 {
-    app.count("case_alerts", sid).await
+    app.count_sql(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM case_alerts WHERE subdistrict_id = $1 \
+         AND kind <> 'first_contact_late'",
+        sid,
+    )
+    .await
 }
 
 /// The kinds of the notices in a user's inbox about a case, oldest first.
@@ -739,6 +745,40 @@ async fn two_watchers_racing_escalate_once() {
         let l = lifecycle(&app, &admin, id).await;
         assert_eq!(l["escalation_count"], 1, "{l}");
         assert_eq!(alerts(&app, f.sid).await, 1);
+    })
+    .await;
+}
+
+/// Nobody contacted the reporter within the first-contact deadline: the unit is reminded once
+/// per dispatch; after first contact nothing more is sent.
+#[tokio::test]
+async fn a_late_first_contact_is_reminded_once() {
+    for_each_db(|app| async move {
+        let f = app.fixture().await;
+        let admin = app.token(&f, "admin").await;
+        let id = dispatched(&app, &admin, "env.clutter", f.building_a1, f.grid_a1).await;
+        let l = lifecycle(&app, &admin, id).await;
+        let due = l["first_contact_due_ms"].as_i64().unwrap();
+        let s = watch::sweep(&app.db, due - MINUTE).await.unwrap();
+        assert_eq!(s.reminded, 0, "{s:?}");
+        let s = watch::sweep(&app.db, due + MINUTE).await.unwrap();
+        assert_eq!(s.reminded, 1, "{s:?}");
+        let s = watch::sweep(&app.db, due + 2 * MINUTE).await.unwrap();
+        assert_eq!(s.reminded, 0, "{s:?}");
+        let kinds: Vec<String> = sqlx::query(
+            "SELECT i.kind FROM inbox i JOIN users u ON u.subdistrict_id = i.subdistrict_id \
+             AND u.id = i.user_id WHERE i.subdistrict_id = $1 AND u.username = 'gm_a1' \
+             AND i.case_id = $2 AND i.kind = 'case.first_contact_late'",
+        )
+        .bind(f.sid)
+        .bind(id)
+        .fetch_all(app.db.read())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+        assert_eq!(kinds.len(), 1);
     })
     .await;
 }
