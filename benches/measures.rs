@@ -11,7 +11,6 @@
 //!
 //! Run: `cargo bench --bench measures` (optionally `MEASURES_BENCH_CASES=100000`).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -20,9 +19,8 @@ use redbutler::cases::category::CategoryTree;
 use redbutler::cases::lifecycle::{
     apply, Action, ActorKind, Case, EvaluationChannel, Intake, Rating,
 };
-use redbutler::cases::measures::facts::{Facts, COUNTERS};
+use redbutler::cases::measures::facts::Facts;
 use redbutler::cases::measures::store::{self as mstore, grid_of_path, Bucket, Filter, Key};
-use redbutler::storage::bulk::{Cell, Inserter};
 use redbutler::storage::{Db, DbOptions};
 use sqlx::Row;
 
@@ -258,11 +256,7 @@ async fn main() -> anyhow::Result<()> {
     // Cases → contributions → rollup rows, as the per-write hook would have summed them.
     let gen = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(20261201);
-    let mut days: HashMap<Key, (i64, Facts)> = HashMap::new();
-    let mut months: HashMap<(i64, i64, String, i64), Facts> = HashMap::new();
-    let mut by_grid: HashMap<(i64, i64), Facts> = HashMap::new();
-    let mut by_grid_month: HashMap<(i64, i64), Facts> = HashMap::new();
-    let mut whole: HashMap<(i64, String), Facts> = HashMap::new();
+    let mut sums = mstore::Rollups::default();
     let mut total = Facts::default();
     for i in 0..n {
         let (node_id, node_path) = &places[rng.gen_range(0..places.len())];
@@ -282,100 +276,20 @@ async fn main() -> anyhow::Result<()> {
         let f = Facts::of(&c);
         total = total.plus(f);
         let key = Key::for_case(&c, *node_id, category);
-        let m = (key.day / 100, grid, category.clone(), key.owner_unit);
-        let e = months.entry(m).or_default();
-        *e = e.plus(f);
-        let e = by_grid.entry((grid, key.day)).or_default();
-        *e = e.plus(f);
-        let e = by_grid_month.entry((grid, key.day / 100)).or_default();
-        *e = e.plus(f);
-        let e = whole.entry((key.day, category.clone())).or_default();
-        *e = e.plus(f);
-        let e = days.entry(key).or_insert((grid, Facts::default()));
-        e.1 = e.1.plus(f);
+        sums.add(key, grid, f);
     }
     println!(
         "{n} synthetic cases generated in {:.1} s: rollup rows: {} per day and node, {} per month \
          and grid, {} per day and grid, {} per day and category",
         gen.elapsed().as_secs_f64(),
-        days.len(),
-        months.len(),
-        by_grid.len(),
-        whole.len()
+        sums.days.len(),
+        sums.months.len(),
+        sums.by_grid.len(),
+        sums.whole.len()
     );
     let load = Instant::now();
     let mut tx = db.begin().await?;
-    let mut cols = vec![
-        "subdistrict_id",
-        "day",
-        "node_id",
-        "category",
-        "owner_unit",
-        "grid_id",
-    ];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(db.dialect(), "case_rollup", &cols);
-    for (k, (grid, f)) in days {
-        let mut row: Vec<Cell> = vec![
-            sid.into(),
-            k.day.into(),
-            k.node_id.into(),
-            k.category.into(),
-            k.owner_unit.into(),
-            grid.into(),
-        ];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec![
-        "subdistrict_id",
-        "month",
-        "grid_id",
-        "category",
-        "owner_unit",
-    ];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(db.dialect(), "case_rollup_month", &cols);
-    for ((month, grid, category, owner), f) in months {
-        let mut row: Vec<Cell> = vec![
-            sid.into(),
-            month.into(),
-            grid.into(),
-            category.into(),
-            owner.into(),
-        ];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec!["subdistrict_id", "grid_id", "day"];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(db.dialect(), "case_rollup_grid", &cols);
-    for ((grid, day), f) in by_grid {
-        let mut row: Vec<Cell> = vec![sid.into(), grid.into(), day.into()];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec!["subdistrict_id", "grid_id", "month"];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(db.dialect(), "case_rollup_grid_month", &cols);
-    for ((grid, month), f) in by_grid_month {
-        let mut row: Vec<Cell> = vec![sid.into(), grid.into(), month.into()];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec!["subdistrict_id", "day", "category"];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(db.dialect(), "case_rollup_whole", &cols);
-    for ((day, category), f) in whole {
-        let mut row: Vec<Cell> = vec![sid.into(), day.into(), category.into()];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
+    sums.write(&mut tx, db.dialect(), sid).await?;
     tx.commit().await?;
     db.analyze().await?;
     println!("rollups written in {:.1} s", load.elapsed().as_secs_f64());

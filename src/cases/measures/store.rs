@@ -209,11 +209,7 @@ pub async fn recompute(db: &Db, sid: i64) -> Result<u64> {
                 (id, grid_of_path(&r.get::<String, _>(1), id))
             })
             .collect();
-    let mut days: HashMap<Key, Facts> = HashMap::new();
-    let mut months: HashMap<(i64, i64, String, i64), Facts> = HashMap::new();
-    let mut by_grid: HashMap<(i64, i64), Facts> = HashMap::new();
-    let mut by_grid_month: HashMap<(i64, i64), Facts> = HashMap::new();
-    let mut whole: HashMap<(i64, String), Facts> = HashMap::new();
+    let mut sums = Rollups::default();
     let (mut last, mut read) = (i64::MIN, 0u64);
     loop {
         let rows = sqlx::query(
@@ -237,94 +233,119 @@ pub async fn recompute(db: &Db, sid: i64) -> Result<u64> {
                 continue;
             }
             let grid = grids.get(&node_id).copied().unwrap_or(node_id);
-            let m = (key.day / 100, grid, key.category.clone(), key.owner_unit);
-            let e = months.entry(m).or_default();
-            *e = e.plus(f);
-            let e = by_grid.entry((grid, key.day)).or_default();
-            *e = e.plus(f);
-            let e = by_grid_month.entry((grid, key.day / 100)).or_default();
-            *e = e.plus(f);
-            let e = whole.entry((key.day, key.category.clone())).or_default();
-            *e = e.plus(f);
-            let e = days.entry(key).or_default();
-            *e = e.plus(f);
+            sums.add(key, grid, f);
         }
     }
-    let d = db.dialect();
-    let mut cols = vec![
-        "subdistrict_id",
-        "day",
-        "node_id",
-        "category",
-        "owner_unit",
-        "grid_id",
-    ];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(d, "case_rollup", &cols);
-    for (k, f) in days {
-        let grid = grids.get(&k.node_id).copied().unwrap_or(k.node_id);
-        let mut row: Vec<Cell> = vec![
-            sid.into(),
-            k.day.into(),
-            k.node_id.into(),
-            k.category.into(),
-            k.owner_unit.into(),
-            grid.into(),
-        ];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec![
-        "subdistrict_id",
-        "month",
-        "grid_id",
-        "category",
-        "owner_unit",
-    ];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(d, "case_rollup_month", &cols);
-    for ((month, grid, category, owner), f) in months {
-        let mut row: Vec<Cell> = vec![
-            sid.into(),
-            month.into(),
-            grid.into(),
-            category.into(),
-            owner.into(),
-        ];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec!["subdistrict_id", "grid_id", "day"];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(d, "case_rollup_grid", &cols);
-    for ((grid, day), f) in by_grid {
-        let mut row: Vec<Cell> = vec![sid.into(), grid.into(), day.into()];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec!["subdistrict_id", "grid_id", "month"];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(d, "case_rollup_grid_month", &cols);
-    for ((grid, month), f) in by_grid_month {
-        let mut row: Vec<Cell> = vec![sid.into(), grid.into(), month.into()];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
-    let mut cols = vec!["subdistrict_id", "day", "category"];
-    cols.extend(COUNTERS);
-    let mut ins = Inserter::for_db(d, "case_rollup_whole", &cols);
-    for ((day, category), f) in whole {
-        let mut row: Vec<Cell> = vec![sid.into(), day.into(), category.into()];
-        row.extend(f.to_array().map(Cell::Int));
-        ins.push(&mut tx, row).await?;
-    }
-    ins.flush(&mut tx).await?;
+    sums.write(&mut tx, db.dialect(), sid).await?;
     tx.commit().await?;
     Ok(read)
+}
+
+/// The sums a set of cases contributes to each rollup, built in memory and written with bulk
+/// inserts into empty rollups (`recompute`, and the benchmark's million cases).
+#[derive(Debug, Default)]
+pub struct Rollups {
+    pub days: HashMap<Key, (i64, Facts)>,
+    pub months: HashMap<(i64, i64, String, i64), Facts>,
+    pub by_grid: HashMap<(i64, i64), Facts>,
+    pub by_grid_month: HashMap<(i64, i64), Facts>,
+    pub whole: HashMap<(i64, String), Facts>,
+}
+
+impl Rollups {
+    /// Adds one case's contribution under its key; `grid` is the grid of its place.
+    pub fn add(&mut self, key: Key, grid: i64, f: Facts) {
+        let m = (key.day / 100, grid, key.category.clone(), key.owner_unit);
+        let e = self.months.entry(m).or_default();
+        *e = e.plus(f);
+        let e = self.by_grid.entry((grid, key.day)).or_default();
+        *e = e.plus(f);
+        let e = self.by_grid_month.entry((grid, key.day / 100)).or_default();
+        *e = e.plus(f);
+        let e = self
+            .whole
+            .entry((key.day, key.category.clone()))
+            .or_default();
+        *e = e.plus(f);
+        let e = self.days.entry(key).or_insert((grid, Facts::default()));
+        e.1 = e.1.plus(f);
+    }
+
+    /// Inserts every sum into the (empty) rollup tables of `sid`.
+    pub async fn write(self, tx: &mut Tx, d: Dialect, sid: i64) -> Result<()> {
+        let mut cols = vec![
+            "subdistrict_id",
+            "day",
+            "node_id",
+            "category",
+            "owner_unit",
+            "grid_id",
+        ];
+        cols.extend(COUNTERS);
+        let mut ins = Inserter::for_db(d, "case_rollup", &cols);
+        for (k, (grid, f)) in self.days {
+            let mut row: Vec<Cell> = vec![
+                sid.into(),
+                k.day.into(),
+                k.node_id.into(),
+                k.category.into(),
+                k.owner_unit.into(),
+                grid.into(),
+            ];
+            row.extend(f.to_array().map(Cell::Int));
+            ins.push(&mut *tx, row).await?;
+        }
+        ins.flush(&mut *tx).await?;
+        let mut cols = vec![
+            "subdistrict_id",
+            "month",
+            "grid_id",
+            "category",
+            "owner_unit",
+        ];
+        cols.extend(COUNTERS);
+        let mut ins = Inserter::for_db(d, "case_rollup_month", &cols);
+        for ((month, grid, category, owner), f) in self.months {
+            let mut row: Vec<Cell> = vec![
+                sid.into(),
+                month.into(),
+                grid.into(),
+                category.into(),
+                owner.into(),
+            ];
+            row.extend(f.to_array().map(Cell::Int));
+            ins.push(&mut *tx, row).await?;
+        }
+        ins.flush(&mut *tx).await?;
+        let mut cols = vec!["subdistrict_id", "grid_id", "day"];
+        cols.extend(COUNTERS);
+        let mut ins = Inserter::for_db(d, "case_rollup_grid", &cols);
+        for ((grid, day), f) in self.by_grid {
+            let mut row: Vec<Cell> = vec![sid.into(), grid.into(), day.into()];
+            row.extend(f.to_array().map(Cell::Int));
+            ins.push(&mut *tx, row).await?;
+        }
+        ins.flush(&mut *tx).await?;
+        let mut cols = vec!["subdistrict_id", "grid_id", "month"];
+        cols.extend(COUNTERS);
+        let mut ins = Inserter::for_db(d, "case_rollup_grid_month", &cols);
+        for ((grid, month), f) in self.by_grid_month {
+            let mut row: Vec<Cell> = vec![sid.into(), grid.into(), month.into()];
+            row.extend(f.to_array().map(Cell::Int));
+            ins.push(&mut *tx, row).await?;
+        }
+        ins.flush(&mut *tx).await?;
+        let mut cols = vec!["subdistrict_id", "day", "category"];
+        cols.extend(COUNTERS);
+        let mut ins = Inserter::for_db(d, "case_rollup_whole", &cols);
+        for ((day, category), f) in self.whole {
+            let mut row: Vec<Cell> = vec![sid.into(), day.into(), category.into()];
+            row.extend(f.to_array().map(Cell::Int));
+            ins.push(&mut *tx, row).await?;
+        }
+        ins.flush(&mut *tx).await?;
+        Ok(())
+    }
 }
 
 /// The rollup tables, finest first.
