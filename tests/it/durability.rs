@@ -38,6 +38,62 @@ fn start_server(
         .expect("start redbutler serve")
 }
 
+/// Runs `writers` concurrent loops of `send(writer, i)` against the server and SIGKILLs it
+/// once `ACKED_BEFORE_KILL` writes were acknowledged (or after `KILL_AFTER`): `Child::kill`
+/// sends SIGKILL on Unix, so no shutdown handler, flush or checkpoint runs. Returns what each
+/// acknowledged write recorded; a write refused or failed before the kill fails the test.
+async fn write_until_killed<T, F, Fut>(writers: usize, server: &mut Child, send: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, String>> + Send,
+{
+    let acked: Arc<Mutex<Vec<T>>> = Arc::new(Mutex::new(Vec::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (acked, count) = (acked.clone(), count.clone());
+        let (killed, send) = (killed.clone(), send.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut failures_before_kill = Vec::new();
+            for i in 0.. {
+                let sent = send(w, i).await;
+                let was_killed = killed.load(Ordering::SeqCst);
+                match sent {
+                    Ok(t) => {
+                        acked.lock().unwrap().push(t);
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Err(e) if !was_killed => failures_before_kill.push(e),
+                    // After the kill every request fails: this writer is done.
+                    Err(_) => break,
+                }
+            }
+            failures_before_kill
+        }));
+    }
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < ACKED_BEFORE_KILL && started.elapsed() < KILL_AFTER {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    killed.store(true, Ordering::SeqCst);
+    server.kill().expect("SIGKILL the server");
+    let status = server.wait().unwrap();
+    assert!(!status.success(), "the server was killed: {status}");
+    let mut failures = Vec::new();
+    for t in tasks {
+        failures.extend(t.await.unwrap());
+    }
+    assert!(
+        failures.is_empty(),
+        "writes failed before the kill:\n{}",
+        failures.join("\n")
+    );
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    acked
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_minus_nine() {
     let dir = tempfile::tempdir().unwrap();
@@ -53,71 +109,39 @@ async fn acknowledged_writes_survive_kill_minus_nine() {
     let base = format!("http://127.0.0.1:{port}");
     wait_healthy(&http, &base, &mut server, Duration::from_secs(20)).await;
 
-    let acked: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
-    let count = Arc::new(AtomicUsize::new(0));
-    let killed = Arc::new(AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for w in 0..WRITERS {
-        let (http, base, token) = (http.clone(), base.clone(), token.clone());
-        let (acked, count, killed) = (acked.clone(), count.clone(), killed.clone());
-        writers.push(tokio::spawn(async move {
-            let mut failures_before_kill = Vec::new();
-            for i in 0.. {
-                let name = format!("社区{w}-{i}");
-                let sent = http
-                    .post(format!("{base}/api/v1/nodes/{root}/children"))
-                    .bearer_auth(&token)
-                    .json(&json!({ "kind": "community", "name": name }))
-                    .send()
-                    .await;
-                let was_killed = killed.load(Ordering::SeqCst);
-                match sent {
-                    Ok(r) if r.status().is_success() => {
-                        // The acknowledgement is the status line; the body may be cut off
-                        // by the kill, so the id is read only when it arrives.
-                        let id = r
-                            .json::<Value>()
-                            .await
-                            .ok()
-                            .and_then(|v| v["id"].as_i64())
-                            .unwrap_or(0);
-                        acked.lock().unwrap().push((id, name));
-                        count.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Ok(r) if !was_killed => {
-                        let status = r.status();
-                        let body = r.text().await.unwrap_or_default();
-                        failures_before_kill.push(format!("{name}: {status} {body}"));
-                    }
-                    Err(e) if !was_killed => failures_before_kill.push(format!("{name}: {e}")),
-                    // After the kill every request fails: this writer is done.
-                    _ => break,
+    let (http_w, base_w, token_w) = (http.clone(), base.clone(), token.clone());
+    let acked = write_until_killed(WRITERS, &mut server, move |w, i| {
+        let (http, base, token) = (http_w.clone(), base_w.clone(), token_w.clone());
+        async move {
+            let name = format!("社区{w}-{i}");
+            let sent = http
+                .post(format!("{base}/api/v1/nodes/{root}/children"))
+                .bearer_auth(&token)
+                .json(&json!({ "kind": "community", "name": name }))
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => {
+                    // The acknowledgement is the status line; the body may be cut off
+                    // by the kill, so the id is read only when it arrives.
+                    let id = r
+                        .json::<Value>()
+                        .await
+                        .ok()
+                        .and_then(|v| v["id"].as_i64())
+                        .unwrap_or(0);
+                    Ok((id, name))
                 }
+                Ok(r) => {
+                    let status = r.status();
+                    let body = r.text().await.unwrap_or_default();
+                    Err(format!("{name}: {status} {body}"))
+                }
+                Err(e) => Err(format!("{name}: {e}")),
             }
-            failures_before_kill
-        }));
-    }
-
-    let started = Instant::now();
-    while count.load(Ordering::SeqCst) < ACKED_BEFORE_KILL && started.elapsed() < KILL_AFTER {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    killed.store(true, Ordering::SeqCst);
-    // `Child::kill` sends SIGKILL on Unix: no shutdown handler, no flush, no checkpoint.
-    server.kill().expect("SIGKILL the server");
-    let status = server.wait().unwrap();
-    assert!(!status.success(), "the server was killed: {status}");
-
-    let mut failures = Vec::new();
-    for w in writers {
-        failures.extend(w.await.unwrap());
-    }
-    assert!(
-        failures.is_empty(),
-        "writes failed before the kill:\n{}",
-        failures.join("\n")
-    );
-    let acked = std::mem::take(&mut *acked.lock().unwrap());
+        }
+    })
+    .await;
     assert!(
         acked.len() >= 20,
         "too few writes before the kill ({}) to prove anything",
@@ -237,58 +261,29 @@ async fn acknowledged_cases_survive_kill_minus_nine_through_the_group_commit() {
         })
     };
 
-    let acked: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
-    let count = Arc::new(AtomicUsize::new(0));
-    let killed = Arc::new(AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for w in 0..WRITERS * 4 {
-        let (http, base, token) = (http.clone(), base.clone(), token.clone());
-        let (acked, count, killed) = (acked.clone(), count.clone(), killed.clone());
-        writers.push(tokio::spawn(async move {
-            let mut failures_before_kill = Vec::new();
-            for i in 0.. {
-                let sent = http
-                    .post(format!("{base}/api/v1/cases"))
-                    .bearer_auth(&token)
-                    .header("Idempotency-Key", format!("kill-{w}-{i}"))
-                    .json(&body(w, i))
-                    .send()
-                    .await;
-                let was_killed = killed.load(Ordering::SeqCst);
-                match sent {
-                    Ok(r) if r.status().is_success() => {
-                        acked.lock().unwrap().push((w, i));
-                        count.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Ok(r) if !was_killed => {
-                        let status = r.status();
-                        let text = r.text().await.unwrap_or_default();
-                        failures_before_kill.push(format!("{w}-{i}: {status} {text}"));
-                    }
-                    Err(e) if !was_killed => failures_before_kill.push(format!("{w}-{i}: {e}")),
-                    _ => break,
+    let (http_w, base_w, token_w) = (http.clone(), base.clone(), token.clone());
+    let acked = write_until_killed(WRITERS * 4, &mut server, move |w, i| {
+        let (http, base, token) = (http_w.clone(), base_w.clone(), token_w.clone());
+        async move {
+            let sent = http
+                .post(format!("{base}/api/v1/cases"))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", format!("kill-{w}-{i}"))
+                .json(&body(w, i))
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => Ok((w, i)),
+                Ok(r) => {
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    Err(format!("{w}-{i}: {status} {text}"))
                 }
+                Err(e) => Err(format!("{w}-{i}: {e}")),
             }
-            failures_before_kill
-        }));
-    }
-    let started = Instant::now();
-    while count.load(Ordering::SeqCst) < ACKED_BEFORE_KILL && started.elapsed() < KILL_AFTER {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    killed.store(true, Ordering::SeqCst);
-    server.kill().expect("SIGKILL the server");
-    server.wait().unwrap();
-    let mut failures = Vec::new();
-    for w in writers {
-        failures.extend(w.await.unwrap());
-    }
-    assert!(
-        failures.is_empty(),
-        "writes failed before the kill:\n{}",
-        failures.join("\n")
-    );
-    let acked = std::mem::take(&mut *acked.lock().unwrap());
+        }
+    })
+    .await;
     assert!(
         acked.len() >= 20,
         "too few cases before the kill ({})",
