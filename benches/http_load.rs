@@ -117,7 +117,11 @@ async fn main() {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // `HTTP_LOAD_SERVER_LOG=FILE` keeps the server's log (with `REDBUTLER_LOG` passed on).
+            .stderr(match std::env::var_os("HTTP_LOAD_SERVER_LOG") {
+                Some(f) => Stdio::from(std::fs::File::create(f).expect("the server log file")),
+                None => Stdio::null(),
+            })
             .spawn()
             .expect("start the server"),
     );

@@ -48,6 +48,7 @@ pub struct At {
 
 /// Grants `role` to `user_id` at `at`, checking the role's anchor. One transaction with its audit entry.
 pub async fn grant(tx: &mut Tx, actor: &Actor, user_id: i64, role: Role, at: At) -> Result<i64> {
+    crate::storage::memo::changed();
     let sid = actor.subdistrict_id;
     let user = sqlx::query("SELECT username FROM users WHERE subdistrict_id = $1 AND id = $2")
         .bind(sid)
@@ -134,6 +135,7 @@ pub async fn grant(tx: &mut Tx, actor: &Actor, user_id: i64, role: Role, at: At)
 
 /// Revokes one grant of `user_id`.
 pub async fn revoke(tx: &mut Tx, actor: &Actor, user_id: i64, grant_id: i64) -> Result<()> {
+    crate::storage::memo::changed();
     let sid = actor.subdistrict_id;
     let row = sqlx::query(
         "SELECT g.role, g.node_id, g.room_id, u.username FROM role_grants g JOIN users u \

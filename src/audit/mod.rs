@@ -8,7 +8,8 @@ pub mod web;
 use serde_json::Value;
 
 use crate::access::Actor;
-use crate::storage::{next_id, Tx};
+use crate::storage::bulk::{Cell, Inserter};
+use crate::storage::{next_id, Dialect, Tx};
 
 /// One entry to record, inside the transaction of the change it describes.
 pub struct Change<'a> {
@@ -90,4 +91,44 @@ pub async fn record_as(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// An inserter for many entries at once (a batch of writes); rows from [`row`].
+pub fn inserter(d: Dialect) -> Inserter {
+    Inserter::for_db(
+        d,
+        "audit_log",
+        &[
+            "subdistrict_id",
+            "id",
+            "at",
+            "actor_user_id",
+            "actor",
+            "action",
+            "subject_type",
+            "subject_id",
+            "subject_label",
+            "before_json",
+            "after_json",
+            "reason",
+        ],
+    )
+}
+
+/// One entry by `actor` as a row of [`inserter`], the same as [`record`] writes.
+pub fn row(actor: &Actor, c: Change<'_>) -> Vec<Cell> {
+    vec![
+        actor.subdistrict_id.into(),
+        next_id().into(),
+        crate::clock::now_ms().into(),
+        ((actor.user_id != 0).then_some(actor.user_id)).into(),
+        actor.label().into(),
+        c.action.into(),
+        c.subject_type.into(),
+        c.subject_id.into(),
+        c.subject_label.into(),
+        c.before.map(|v| v.to_string()).into(),
+        c.after.map(|v| v.to_string()).into(),
+        c.reason.map(str::to_string).into(),
+    ]
 }

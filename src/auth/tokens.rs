@@ -63,6 +63,7 @@ pub async fn create(tx: &mut Tx, actor: &Actor, user_id: i64, name: &str) -> Res
 }
 
 pub async fn revoke(tx: &mut Tx, actor: &Actor, token_id: i64) -> Result<()> {
+    crate::storage::memo::changed();
     let r = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE subdistrict_id = $2 AND id = $3 AND revoked_at IS NULL")
         .bind(crate::clock::now_ms())
         .bind(actor.subdistrict_id)
@@ -121,18 +122,38 @@ pub async fn actor(db: &Db, token: &str) -> Result<Option<Actor>> {
     let Ok(sid) = sid.parse::<i64>() else {
         return Ok(None);
     };
+    let digest = super::digest(secret);
+    let memo = db.memo::<TokenActors>();
+    if let Some(a) = memo.0.get(&(sid, digest.clone())) {
+        return Ok(Some(a));
+    }
+    let began = crate::storage::memo::Generation::now();
     let row = sqlx::query(
         "SELECT t.id, t.user_id, u.username, u.display_name, u.person_id, u.disabled FROM api_tokens t \
          JOIN users u ON u.subdistrict_id = t.subdistrict_id AND u.id = t.user_id \
          WHERE t.subdistrict_id = $1 AND t.token_digest = $2 AND t.revoked_at IS NULL",
     )
     .bind(sid)
-    .bind(super::digest(secret))
+    .bind(&digest)
     .fetch_optional(db.read())
     .await?;
     let Some(r) = row else { return Ok(None) };
     let via = Via::Token {
         token_id: r.get("id"),
     };
-    super::actor_from_row(db, sid, &r, via).await
+    let actor = super::actor_from_row(db, sid, &r, via).await?;
+    if let Some(a) = &actor {
+        memo.0.put(began, (sid, digest), a.clone());
+    }
+    Ok(actor)
+}
+
+/// Live tokens' actors, by subdistrict and token digest (see `storage::memo`): revoking a
+/// token or changing a grant calls `memo::changed`.
+pub(crate) struct TokenActors(crate::storage::memo::Cache<(i64, String), Actor>);
+
+impl Default for TokenActors {
+    fn default() -> Self {
+        TokenActors(crate::storage::memo::Cache::new(10_000))
+    }
 }

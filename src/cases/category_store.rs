@@ -130,6 +130,27 @@ pub async fn offered(db: &Db, sid: i64) -> Result<CategoryTree> {
     Ok(tree(db, sid).await?.offered())
 }
 
+/// [`offered`], shared: what every intake validates against, cached per subdistrict (see
+/// `storage::memo`; saving a tree calls `memo::changed`).
+pub async fn offered_shared(db: &Db, sid: i64) -> Result<Arc<CategoryTree>> {
+    let memo = db.memo::<OfferedTrees>();
+    if let Some(t) = memo.0.get(&sid) {
+        return Ok(t);
+    }
+    let began = crate::storage::memo::Generation::now();
+    let t = Arc::new(offered(db, sid).await?);
+    memo.0.put(began, sid, t.clone());
+    Ok(t)
+}
+
+struct OfferedTrees(crate::storage::memo::Cache<i64, Arc<CategoryTree>>);
+
+impl Default for OfferedTrees {
+    fn default() -> Self {
+        OfferedTrees(crate::storage::memo::Cache::new(1_000))
+    }
+}
+
 /// The history, newest first.
 pub async fn history(db: &Db, sid: i64) -> Result<Vec<VersionInfo>> {
     let rows = sqlx::query(
@@ -231,6 +252,7 @@ pub async fn save(
     kind: ChangeKind,
     subject: &str,
 ) -> Result<Stored> {
+    crate::storage::memo::changed();
     require_admin(actor)?;
     let sid = actor.subdistrict_id;
     let live = current(db, sid).await?;

@@ -267,7 +267,7 @@ pub fn today() -> i64 {
 }
 
 /// Gives a database error back to writers whose transactions speak `sqlx::Error`
-/// (`cases::store::write_new`): what [`record_change`] fails with is the driver's error.
+/// (`cases::store::intake_batch`): what [`record_change`] fails with is the driver's error.
 pub fn into_sqlx(e: Error) -> sqlx::Error {
     match e {
         Error::Internal(a) => a

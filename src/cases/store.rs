@@ -30,6 +30,8 @@ use crate::storage::{is_unique_violation, next_id, opt_i64, Db, Tx};
 use crate::tree::model::within;
 use crate::tree::{store as tree, NodeKind};
 
+mod intake_batch;
+
 pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_KEY_CHARS: usize = 200;
 /// The header a client sends to make `POST /cases` safe to retry.
@@ -417,29 +419,33 @@ fn key_reused() -> Error {
 }
 
 /// [`stored_answer`] inside the writing transaction.
-async fn stored_answer_in(
-    tx: &mut Tx,
-    actor: &Actor,
-    key: &str,
-    digest: &str,
-) -> Result<Option<CaseRecord>> {
-    let row = sqlx::query(
-        "SELECT request_digest, response_json FROM idempotency_keys \
-         WHERE subdistrict_id = $1 AND user_id = $2 AND idempotency_key = $3",
-    )
-    .bind(actor.subdistrict_id)
-    .bind(actor.user_id)
-    .bind(key)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    if row.get::<String, _>("request_digest") != digest {
-        return Err(key_reused());
+/// A reporter's name and phone mask as cases keep them, cached (see `storage::memo`;
+/// correcting a person calls `memo::changed`).
+async fn reporter_label(db: &Db, sid: i64, pid: i64) -> Result<Option<(String, String)>> {
+    let memo = db.memo::<ReporterLabels>();
+    if let Some(l) = memo.0.get(&(sid, pid)) {
+        return Ok(Some(l));
     }
-    let json: String = row.get("response_json");
-    Ok(Some(
-        serde_json::from_str(&json).map_err(|e| Error::Internal(e.into()))?,
-    ))
+    let began = crate::storage::memo::Generation::now();
+    let label =
+        sqlx::query("SELECT name, phone_mask FROM persons WHERE subdistrict_id = $1 AND id = $2")
+            .bind(sid)
+            .bind(pid)
+            .fetch_optional(db.read())
+            .await?
+            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)));
+    if let Some(l) = &label {
+        memo.0.put(began, (sid, pid), l.clone());
+    }
+    Ok(label)
+}
+
+struct ReporterLabels(crate::storage::memo::Cache<(i64, i64), (String, String)>);
+
+impl Default for ReporterLabels {
+    fn default() -> Self {
+        ReporterLabels(crate::storage::memo::Cache::new(100_000))
+    }
 }
 
 /// The stored answer of an earlier request with this key, checked against the body's digest.
@@ -507,7 +513,6 @@ pub async fn open_case_with_photos(
     photos: Vec<super::attachments::Prepared>,
 ) -> Result<Opened> {
     let photos = std::sync::Arc::new(photos);
-    let sid = actor.subdistrict_id;
     let new = NewCase {
         category: new.category.trim().to_string(),
         title: new.title.trim().to_string(),
@@ -533,13 +538,45 @@ pub async fn open_case_with_photos(
         check_key(k)?;
     }
     let digest = digest(&new);
-    if let Some(k) = idempotency_key {
-        if let Some(c) = stored_answer(db, actor, k, &digest).await? {
-            return Ok(Opened::Replayed(c));
-        }
+    // A replay is found by the writer (one lookup per batch); a replay that no longer passes
+    // the checks (its category retired since, say) is answered from the stored answer below.
+    match validate_and_open(
+        db,
+        seal,
+        actor,
+        new,
+        channel,
+        idempotency_key,
+        &digest,
+        photos,
+    )
+    .await
+    {
+        Err(Error::Invalid(es)) => match idempotency_key {
+            Some(k) => match stored_answer(db, actor, k, &digest).await? {
+                Some(c) => Ok(Opened::Replayed(c)),
+                None => Err(Error::Invalid(es)),
+            },
+            None => Err(Error::Invalid(es)),
+        },
+        other => other,
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn validate_and_open(
+    db: &Db,
+    seal: Option<&Seal>,
+    actor: &Actor,
+    new: NewCase,
+    channel: &str,
+    idempotency_key: Option<&str>,
+    digest: &str,
+    photos: std::sync::Arc<Vec<super::attachments::Prepared>>,
+) -> Result<Opened> {
+    let sid = actor.subdistrict_id;
     let mut errors = Vec::new();
-    let tree_ = super::category_store::offered(db, sid).await?;
+    let tree_ = super::category_store::offered_shared(db, sid).await?;
     match tree_.get(&new.category) {
         None => errors.push(FieldError::new(
             "category",
@@ -616,7 +653,7 @@ pub async fn open_case_with_photos(
         &new.description,
         lifecycle::MAX_TEXT_CHARS,
     );
-    let node = match tree::node(db, sid, new.node_id).await {
+    let node = match tree::node_shared(db, sid, new.node_id).await {
         Ok(n) => Some(n),
         Err(Error::NotFound) => {
             errors.push(FieldError::new(
@@ -646,15 +683,9 @@ pub async fn open_case_with_photos(
     let node = node.expect("checked above");
     let (reporter_name, reporter_phone_mask) = match actor.person_id {
         _ if new.anonymous => (String::new(), String::new()),
-        Some(pid) => sqlx::query(
-            "SELECT name, phone_mask FROM persons WHERE subdistrict_id = $1 AND id = $2",
-        )
-        .bind(sid)
-        .bind(pid)
-        .fetch_optional(db.read())
-        .await?
-        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
-        .unwrap_or_else(|| (actor.display_name.clone(), String::new())),
+        Some(pid) => reporter_label(db, sid, pid)
+            .await?
+            .unwrap_or_else(|| (actor.display_name.clone(), String::new())),
         None => (actor.display_name.clone(), String::new()),
     };
     let kind = actor_kind(actor, &node.path, Some(actor.user_id));
@@ -707,62 +738,25 @@ pub async fn open_case_with_photos(
             (Some(p), Some(seal)) => Some(seal.seal(p)),
             _ => None,
         };
-        let job_actor = actor.clone();
-        let key = idempotency_key.map(str::to_string);
-        let job_digest = digest.clone();
-        let events = opened.events;
-        let job_photos = std::sync::Arc::new(photos.clone());
-        // The job may run twice (see `storage::batch`): each run starts from its own copies.
         let outcome = db
-            .grouped(move |tx| {
-                let mut record = record.clone();
-                let (key, job_actor, job_digest) =
-                    (key.clone(), job_actor.clone(), job_digest.clone());
-                let (events, sealed_phone, job_photos) =
-                    (events.clone(), sealed_phone.clone(), job_photos.clone());
-                Box::pin(async move {
-                    if let Some(k) = &key {
-                        if let Some(c) = stored_answer_in(tx, &job_actor, k, &job_digest).await? {
-                            return Ok(Opened::Replayed(c));
-                        }
-                    }
-                    record.number =
-                        next_number(tx, job_actor.subdistrict_id, record.created_at).await?;
-                    write_new(
-                        tx,
-                        &job_actor,
-                        &record,
-                        &events,
-                        key.as_deref(),
-                        &job_digest,
-                        sealed_phone,
-                    )
-                    .await?;
-                    if !job_photos.is_empty() {
-                        let sid = job_actor.subdistrict_id;
-                        super::attachments::attach_prepared_in_tx(
-                            tx,
-                            &job_actor,
-                            sid,
-                            record.id,
-                            Some(1),
-                            &job_photos,
-                            true,
-                        )
-                        .await?;
-                    }
-                    Ok(Opened::Created(record))
-                })
+            .grouped_bulk::<intake_batch::OpenBatch>(intake_batch::Pending {
+                actor: actor.clone(),
+                record,
+                events: opened.events,
+                key: idempotency_key.map(str::to_string),
+                digest: digest.to_string(),
+                sealed_phone,
+                photos: photos.clone(),
             })
             .await;
         match outcome {
-            Ok(o) => return Ok(o),
+            Ok(o) => return o,
             Err(Error::Internal(e))
                 if e.downcast_ref::<sqlx::Error>()
                     .is_some_and(is_unique_violation) =>
             {
                 if let Some(k) = idempotency_key {
-                    if let Some(c) = stored_answer(db, actor, k, &digest).await? {
+                    if let Some(c) = stored_answer(db, actor, k, digest).await? {
                         return Ok(Opened::Replayed(c));
                     }
                 }
@@ -773,106 +767,6 @@ pub async fn open_case_with_photos(
     Err(Error::Internal(anyhow::anyhow!(
         "could not allocate a case number after retries"
     )))
-}
-
-/// The next case number of the year (Shanghai time): `2026-000123`.
-async fn next_number(tx: &mut Tx, sid: i64, now: i64) -> Result<String> {
-    let year = crate::clock::to_local(now).year();
-    let last: Option<String> = sqlx::query(
-        // A range, not LIKE, so the (subdistrict_id, number) index answers it ('.' follows '-').
-        "SELECT number FROM cases WHERE subdistrict_id = $1 AND number >= $2 AND number < $3 \
-         ORDER BY number DESC LIMIT 1",
-    )
-    .bind(sid)
-    .bind(format!("{year}-"))
-    .bind(format!("{year}."))
-    .fetch_optional(&mut **tx)
-    .await?
-    .map(|r| r.get::<String, _>(0));
-    let n = last
-        .and_then(|s| s.split_once('-').and_then(|(_, n)| n.parse::<u64>().ok()))
-        .unwrap_or(0);
-    Ok(format!("{year}-{:06}", n + 1))
-}
-
-async fn write_new(
-    tx: &mut Tx,
-    actor: &Actor,
-    c: &CaseRecord,
-    events: &[Event],
-    key: Option<&str>,
-    digest: &str,
-    contact_phone_sealed: Option<Vec<u8>>,
-) -> std::result::Result<(), sqlx::Error> {
-    let sid = actor.subdistrict_id;
-    let json = serde_json::to_string(c).unwrap_or_default();
-    if let Some(k) = key {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (subdistrict_id, user_id, idempotency_key, request_digest, \
-             case_id, response_json, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(sid)
-        .bind(actor.user_id)
-        .bind(k)
-        .bind(digest)
-        .bind(c.id)
-        .bind(&json)
-        .bind(c.created_at)
-        .execute(&mut **tx)
-        .await?;
-    }
-    sqlx::query(
-        "INSERT INTO cases (subdistrict_id, id, number, category, node_id, title, description, \
-         reporter_user_id, reporter_name, reporter_phone_mask, channel, state, version, \
-         lifecycle_json, created_at, updated_at, anonymous, lat_e6, lng_e6, address, occurred_at, \
-         contact_name, contact_phone_mask, contact_phone_sealed, attributes_json, source_ref, \
-         node_path) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $21, $22, $23, $24, $25, $26, $27)",
-    )
-    .bind(sid)
-    .bind(c.id)
-    .bind(&c.number)
-    .bind(&c.category)
-    .bind(c.node_id)
-    .bind(&c.title)
-    .bind(&c.description)
-    .bind(c.reporter_user_id)
-    .bind(&c.reporter_name)
-    .bind(&c.reporter_phone_mask)
-    .bind(&c.channel)
-    .bind(&c.state)
-    .bind(c.version)
-    .bind(serde_json::to_string(&c.lifecycle).unwrap_or_default())
-    .bind(c.created_at)
-    .bind(c.updated_at)
-    .bind(i64::from(c.anonymous))
-    .bind(c.lat_e6)
-    .bind(c.lng_e6)
-    .bind(&c.address)
-    .bind(c.occurred_at)
-    .bind(&c.contact_name)
-    .bind(&c.contact_phone_mask)
-    .bind(contact_phone_sealed)
-    .bind(serde_json::to_string(&c.attributes).unwrap_or_else(|_| "{}".into()))
-    .bind(&c.source_ref)
-    .bind(&c.node_path)
-    .execute(&mut **tx)
-    .await?;
-    append_events(tx, actor, c.id, 0, events).await?;
-    super::measures::record_change(tx, sid, None, c)
-        .await
-        .map_err(super::measures::into_sqlx)?;
-    let summary = json!({ "number": c.number, "category": c.category, "node_id": c.node_id,
-        "title": c.title, "state": c.state });
-    audit::record(
-        tx,
-        actor,
-        Change::new("case.open", "case", Some(c.id))
-            .label(&c.number)
-            .after(summary),
-    )
-    .await
 }
 
 pub(crate) async fn append_events(

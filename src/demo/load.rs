@@ -97,6 +97,7 @@ pub async fn load_one(
     name: &str,
     hashes: &mut Hashes,
 ) -> anyhow::Result<Loaded> {
+    crate::storage::memo::changed();
     let now = crate::clock::now_ms();
     let started = std::time::Instant::now();
     let step = |what: &str| {

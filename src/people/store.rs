@@ -704,6 +704,7 @@ pub async fn update_person(
     id: i64,
     ch: &PersonChanges,
 ) -> Result<PersonView> {
+    crate::storage::memo::changed();
     let sid = actor.subdistrict_id;
     let before = person(db, sid, id).await?;
     let given = |v: &Option<String>| {

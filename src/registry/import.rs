@@ -1218,6 +1218,7 @@ pub async fn run(
     dry_run: bool,
     hook: Hook<'_>,
 ) -> Result<Report> {
+    crate::storage::memo::changed();
     let started = Instant::now();
     let sid = actor.subdistrict_id;
     let node = target(db, actor, node_id).await?;

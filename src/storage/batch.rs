@@ -15,8 +15,14 @@
 //!
 //! A job must do only database work on its `Tx` (no waiting on other requests, no network),
 //! since every job of its batch waits for it.
+//!
+//! Jobs of one [`Bulk`] kind (`Db::grouped_bulk`) are written together: the batch hands all
+//! its items of that kind to one call, which writes each table's rows with one multi-row
+//! statement instead of one statement per item. On the careful path each runs alone, as a
+//! batch of one.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::sync::Arc;
 
 use futures_core::future::BoxFuture;
 use sqlx::AnyPool;
@@ -34,8 +40,60 @@ type Value = Box<dyn Any + Send>;
 type Run = Box<dyn for<'t> Fn(&'t mut Tx) -> BoxFuture<'t, Result<Value>> + Send + Sync>;
 type Answer = Box<dyn FnOnce(Result<Value>) + Send + Sync>;
 
+type Item = Arc<dyn Any + Send + Sync>;
+type WriteMany = for<'t> fn(&'t mut Tx, Vec<Item>) -> BoxFuture<'t, Result<Vec<Value>>>;
+
+/// A kind of write whose items one batch writes together (see the module documentation).
+pub trait Bulk: 'static {
+    type Item: Send + Sync + 'static;
+    type Out: Send + 'static;
+    /// Writes `items` in `tx` and answers one `Out` per item, in their order. An `Err` fails
+    /// them all (the batch then runs each alone); an item refused without any write answers
+    /// its refusal inside its `Out`. May be called more than once for the same items; only
+    /// the call whose transaction commits counts.
+    fn write(tx: &mut Tx, items: Vec<Arc<Self::Item>>) -> BoxFuture<'_, Result<Vec<Self::Out>>>;
+}
+
+fn write_erased<B: Bulk>(tx: &mut Tx, items: Vec<Item>) -> BoxFuture<'_, Result<Vec<Value>>> {
+    let items: Vec<Arc<B::Item>> = items
+        .into_iter()
+        .filter_map(|i| i.downcast::<B::Item>().ok())
+        .collect();
+    Box::pin(async move {
+        let outs = B::write(tx, items).await?;
+        Ok(outs.into_iter().map(|v| Box::new(v) as Value).collect())
+    })
+}
+
+enum Work {
+    One(Run),
+    Many {
+        kind: TypeId,
+        item: Item,
+        write: WriteMany,
+    },
+}
+
+impl Work {
+    /// The job on its own.
+    async fn alone(&self, tx: &mut Tx) -> Result<Value> {
+        match self {
+            Work::One(run) => run(tx).await,
+            Work::Many { item, write, .. } => {
+                let mut out = write(tx, vec![item.clone()]).await?;
+                match (out.pop(), out.is_empty()) {
+                    (Some(v), true) => Ok(v),
+                    _ => Err(Error::Internal(anyhow::anyhow!(
+                        "a bulk write answered the wrong number of items"
+                    ))),
+                }
+            }
+        }
+    }
+}
+
 struct Job {
-    run: Run,
+    work: Work,
     answer: Answer,
 }
 
@@ -73,9 +131,37 @@ impl Db {
             });
             let _ = reply.send(r);
         });
+        self.send(Work::One(run), answer, replied).await
+    }
+
+    /// Writes `item` together with the other items of kind `B` waiting at that moment (see
+    /// [`Bulk`]), and answers once their transaction has committed.
+    pub async fn grouped_bulk<B: Bulk>(&self, item: B::Item) -> Result<B::Out> {
+        let (reply, replied) = oneshot::channel::<Result<B::Out>>();
+        let answer: Answer = Box::new(move |r: Result<Value>| {
+            let r = r.map(|v| match v.downcast::<B::Out>() {
+                Ok(v) => *v,
+                Err(_) => unreachable!("a bulk write answers with its kind's type"),
+            });
+            let _ = reply.send(r);
+        });
+        let work = Work::Many {
+            kind: TypeId::of::<B>(),
+            item: Arc::new(item),
+            write: write_erased::<B>,
+        };
+        self.send(work, answer, replied).await
+    }
+
+    async fn send<T>(
+        &self,
+        work: Work,
+        answer: Answer,
+        replied: oneshot::Receiver<Result<T>>,
+    ) -> Result<T> {
         self.batcher()
             .0
-            .send(Job { run, answer })
+            .send(Job { work, answer })
             .await
             .map_err(|_| stopped())?;
         replied.await.map_err(|_| stopped())?
@@ -97,11 +183,24 @@ async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
             return;
         }
         let batch: Vec<Job> = std::mem::take(&mut jobs);
+        let (n, started) = (batch.len(), std::time::Instant::now());
         let batch = match fast(&writer, batch).await {
-            Ok(()) => continue,
+            Ok(()) => {
+                tracing::debug!(
+                    jobs = n,
+                    us = started.elapsed().as_micros() as u64,
+                    "group commit"
+                );
+                continue;
+            }
             Err(batch) => batch,
         };
         careful(&writer, batch).await;
+        tracing::debug!(
+            jobs = n,
+            us = started.elapsed().as_micros() as u64,
+            "group commit, careful"
+        );
     }
 }
 
@@ -119,11 +218,39 @@ async fn fast(writer: &AnyPool, batch: Vec<Job>) -> std::result::Result<(), Vec<
             return Ok(());
         }
     };
-    let mut values = Vec::with_capacity(batch.len());
-    for job in &batch {
-        match (job.run)(&mut tx).await {
-            Ok(v) => values.push(v),
-            Err(_) => {
+    let mut values: Vec<Option<Value>> = batch.iter().map(|_| None).collect();
+    // Single jobs in order, then each bulk kind with all its items, in order of first arrival.
+    let mut kinds: Vec<(TypeId, WriteMany, Vec<usize>)> = Vec::new();
+    for (i, job) in batch.iter().enumerate() {
+        match &job.work {
+            Work::One(run) => match run(&mut tx).await {
+                Ok(v) => values[i] = Some(v),
+                Err(_) => {
+                    let _ = tx.rollback().await;
+                    return Err(batch);
+                }
+            },
+            Work::Many { kind, write, .. } => match kinds.iter_mut().find(|k| k.0 == *kind) {
+                Some(k) => k.2.push(i),
+                None => kinds.push((*kind, *write, vec![i])),
+            },
+        }
+    }
+    for (_, write, indexes) in kinds {
+        let items: Vec<Item> = indexes
+            .iter()
+            .filter_map(|&i| match &batch[i].work {
+                Work::Many { item, .. } => Some(item.clone()),
+                Work::One(_) => None,
+            })
+            .collect();
+        match write(&mut tx, items).await {
+            Ok(outs) if outs.len() == indexes.len() => {
+                for (i, v) in indexes.into_iter().zip(outs) {
+                    values[i] = Some(v);
+                }
+            }
+            _ => {
                 let _ = tx.rollback().await;
                 return Err(batch);
             }
@@ -132,7 +259,10 @@ async fn fast(writer: &AnyPool, batch: Vec<Job>) -> std::result::Result<(), Vec<
     match tx.commit().await {
         Ok(()) => {
             for (job, v) in batch.into_iter().zip(values) {
-                (job.answer)(Ok(v));
+                match v {
+                    Some(v) => (job.answer)(Ok(v)),
+                    None => (job.answer)(Err(failed_commit("a job was not run"))),
+                }
             }
         }
         Err(e) => {
@@ -171,7 +301,7 @@ async fn careful(writer: &AnyPool, batch: Vec<Job>) {
             outcomes.push(Err(failed_commit(&e.to_string())));
             continue;
         }
-        let outcome = (job.run)(&mut tx).await;
+        let outcome = job.work.alone(&mut tx).await;
         let mut ended = Ok(());
         if outcome.is_err() {
             ended = sqlx::query("ROLLBACK TO SAVEPOINT rb_job")

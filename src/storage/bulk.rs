@@ -51,6 +51,8 @@ impl From<Option<Vec<u8>>> for Cell {
 /// Collects rows for one table and writes them in chunks.
 pub struct Inserter {
     head: String,
+    /// What follows the rows (an `ON CONFLICT` clause), or nothing.
+    tail: String,
     /// SQLite looks named parameters (`$n`) up by a linear scan, which makes a statement of
     /// thousands of them quadratic; it binds anonymous `?` in order at no cost.
     anonymous: bool,
@@ -65,6 +67,7 @@ impl Inserter {
         let chunk = (30_000 / columns.len()).clamp(1, 1000);
         Inserter {
             head: format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")),
+            tail: String::new(),
             anonymous: false,
             columns: columns.len(),
             rows: Vec::with_capacity(chunk),
@@ -79,6 +82,14 @@ impl Inserter {
         let mut i = Self::new(table, columns);
         i.anonymous = dialect == super::Dialect::Sqlite;
         i
+    }
+
+    /// Appends `clause` (e.g. `ON CONFLICT (…) DO UPDATE SET …`) to every statement. Within
+    /// one statement no two rows may hit the same key (PostgreSQL refuses that), so callers
+    /// sum their rows per key first.
+    pub fn on_conflict(mut self, clause: &str) -> Self {
+        self.tail = format!(" {clause}");
+        self
     }
 
     /// Adds a row; writes a chunk when one is full.
@@ -128,6 +139,7 @@ impl Inserter {
             sql.push(')');
             self.written += 1;
         }
+        sql.push_str(&self.tail);
         sqlx::query_with(&sql, args).execute(&mut **tx).await?;
         Ok(())
     }

@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod bulk;
 pub mod ids;
+pub mod memo;
 mod migrate;
 
 use std::path::PathBuf;
@@ -74,6 +75,10 @@ struct Inner {
     url: String,
     /// The group-commit writer, started on first use (see [`batch`]).
     batch: std::sync::OnceLock<batch::Sender>,
+    /// The caches of [`memo`], one per type.
+    memos: std::sync::Mutex<
+        std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+    >,
 }
 
 /// Where a `--database` value points.
@@ -139,9 +144,12 @@ impl Db {
              PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;"
         );
         let writer_pragmas = pragmas.clone();
+        // A local file's connections do not go stale, and a test before each acquire is one
+        // more round trip to the connection's worker thread for every statement.
         let writer = AnyPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(60))
             .idle_timeout(None)
             .max_lifetime(None)
@@ -159,6 +167,7 @@ impl Db {
         let reader = AnyPoolOptions::new()
             .max_connections(options.readers.unwrap_or(4))
             .min_connections(0)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
                 let p = reader_pragmas.clone();
@@ -176,6 +185,7 @@ impl Db {
                 sqlite_path: Some(path),
                 url,
                 batch: Default::default(),
+                memos: Default::default(),
             }),
         })
     }
@@ -212,12 +222,32 @@ impl Db {
                 sqlite_path: None,
                 url: url.to_string(),
                 batch: Default::default(),
+                memos: Default::default(),
             }),
         })
     }
 
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
+    }
+
+    /// This database's cache of type `T` (see [`memo`]), made on first use.
+    pub fn memo<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let id = std::any::TypeId::of::<T>();
+        let mut memos = self
+            .inner
+            .memos
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let any = memos
+            .entry(id)
+            .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>)
+            .clone();
+        drop(memos);
+        match any.downcast::<T>() {
+            Ok(t) => t,
+            Err(_) => unreachable!("memos are keyed by their type"),
+        }
     }
 
     /// The pool for reads. On SQLite its connections refuse writes.
@@ -313,5 +343,14 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
             d.is_unique_violation() || d.message().contains("UNIQUE constraint failed")
         }
         _ => false,
+    }
+}
+
+/// The engine a transaction runs on.
+pub fn dialect_of(tx: &mut Tx) -> Dialect {
+    if (**tx).backend_name().eq_ignore_ascii_case("sqlite") {
+        Dialect::Sqlite
+    } else {
+        Dialect::Postgres
     }
 }

@@ -146,6 +146,27 @@ pub async fn node(db: &Db, sid: i64, id: i64) -> Result<Node> {
     node_with(db.read(), sid, id).await
 }
 
+/// [`node`], cached (see `storage::memo`; renaming a node calls `memo::changed`). For the
+/// hot paths that only need a place's kind and path, which never change.
+pub async fn node_shared(db: &Db, sid: i64, id: i64) -> Result<Node> {
+    let memo = db.memo::<Nodes>();
+    if let Some(n) = memo.0.get(&(sid, id)) {
+        return Ok(n);
+    }
+    let began = crate::storage::memo::Generation::now();
+    let n = node(db, sid, id).await?;
+    memo.0.put(began, (sid, id), n.clone());
+    Ok(n)
+}
+
+struct Nodes(crate::storage::memo::Cache<(i64, i64), Node>);
+
+impl Default for Nodes {
+    fn default() -> Self {
+        Nodes(crate::storage::memo::Cache::new(100_000))
+    }
+}
+
 pub async fn node_in_tx(tx: &mut Tx, sid: i64, id: i64) -> Result<Node> {
     node_with(&mut **tx, sid, id).await
 }
@@ -645,6 +666,7 @@ pub async fn rename_node(
     name: &str,
     code: Option<&str>,
 ) -> Result<(Node, Node)> {
+    crate::storage::memo::changed();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::field(

@@ -253,6 +253,14 @@ pub struct Rollups {
 }
 
 impl Rollups {
+    /// Adds what a newly opened case contributes (its grid taken from its path).
+    pub fn add_new(&mut self, c: &CaseRecord) {
+        let f = Facts::of(&c.lifecycle);
+        if !f.is_zero() {
+            self.add(Key::of(c), grid_of_path(&c.node_path, c.node_id), f);
+        }
+    }
+
     /// Adds one case's contribution under its key; `grid` is the grid of its place.
     pub fn add(&mut self, key: Key, grid: i64, f: Facts) {
         let m = (key.day / 100, grid, key.category.clone(), key.owner_unit);
@@ -273,6 +281,36 @@ impl Rollups {
 
     /// Inserts every sum into the (empty) rollup tables of `sid`.
     pub async fn write(self, tx: &mut Tx, d: Dialect, sid: i64) -> Result<()> {
+        self.write_as(tx, d, sid, false).await
+    }
+
+    /// Adds every sum to the rollup tables of `sid`, creating the rows that are missing: one
+    /// statement per table (and per chunk) for a whole batch of case writes.
+    pub async fn add_to(self, tx: &mut Tx, d: Dialect, sid: i64) -> Result<()> {
+        self.write_as(tx, d, sid, true).await
+    }
+
+    async fn write_as(self, tx: &mut Tx, d: Dialect, sid: i64, add: bool) -> Result<()> {
+        let table = |name: &str, cols: &[&str], keys: &[&str], extra: &[&str]| {
+            let ins = Inserter::for_db(d, name, cols);
+            if !add {
+                return ins;
+            }
+            let mut sets: Vec<String> = extra
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            sets.extend(
+                COUNTERS
+                    .iter()
+                    .map(|c| format!("{c} = {name}.{c} + excluded.{c}")),
+            );
+            ins.on_conflict(&format!(
+                "ON CONFLICT (subdistrict_id, {}) DO UPDATE SET {}",
+                keys.join(", "),
+                sets.join(", ")
+            ))
+        };
         let mut cols = vec![
             "subdistrict_id",
             "day",
@@ -282,7 +320,12 @@ impl Rollups {
             "grid_id",
         ];
         cols.extend(COUNTERS);
-        let mut ins = Inserter::for_db(d, "case_rollup", &cols);
+        let mut ins = table(
+            "case_rollup",
+            &cols,
+            &["day", "node_id", "category", "owner_unit"],
+            &["grid_id"],
+        );
         for (k, (grid, f)) in self.days {
             let mut row: Vec<Cell> = vec![
                 sid.into(),
@@ -304,7 +347,12 @@ impl Rollups {
             "owner_unit",
         ];
         cols.extend(COUNTERS);
-        let mut ins = Inserter::for_db(d, "case_rollup_month", &cols);
+        let mut ins = table(
+            "case_rollup_month",
+            &cols,
+            &["month", "grid_id", "category", "owner_unit"],
+            &[],
+        );
         for ((month, grid, category, owner), f) in self.months {
             let mut row: Vec<Cell> = vec![
                 sid.into(),
@@ -319,7 +367,7 @@ impl Rollups {
         ins.flush(&mut *tx).await?;
         let mut cols = vec!["subdistrict_id", "grid_id", "day"];
         cols.extend(COUNTERS);
-        let mut ins = Inserter::for_db(d, "case_rollup_grid", &cols);
+        let mut ins = table("case_rollup_grid", &cols, &["grid_id", "day"], &[]);
         for ((grid, day), f) in self.by_grid {
             let mut row: Vec<Cell> = vec![sid.into(), grid.into(), day.into()];
             row.extend(f.to_array().map(Cell::Int));
@@ -328,7 +376,7 @@ impl Rollups {
         ins.flush(&mut *tx).await?;
         let mut cols = vec!["subdistrict_id", "grid_id", "month"];
         cols.extend(COUNTERS);
-        let mut ins = Inserter::for_db(d, "case_rollup_grid_month", &cols);
+        let mut ins = table("case_rollup_grid_month", &cols, &["grid_id", "month"], &[]);
         for ((grid, month), f) in self.by_grid_month {
             let mut row: Vec<Cell> = vec![sid.into(), grid.into(), month.into()];
             row.extend(f.to_array().map(Cell::Int));
@@ -337,7 +385,7 @@ impl Rollups {
         ins.flush(&mut *tx).await?;
         let mut cols = vec!["subdistrict_id", "day", "category"];
         cols.extend(COUNTERS);
-        let mut ins = Inserter::for_db(d, "case_rollup_whole", &cols);
+        let mut ins = table("case_rollup_whole", &cols, &["day", "category"], &[]);
         for ((day, category), f) in self.whole {
             let mut row: Vec<Cell> = vec![sid.into(), day.into(), category.into()];
             row.extend(f.to_array().map(Cell::Int));
