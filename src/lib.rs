@@ -1,4 +1,4 @@
-#![recursion_limit = "256"]
+#![recursion_limit = "1024"]
 //! Red Butler (红管家): grassroots community governance for Chinese subdistricts.
 //! See ARCHITECTURE.md for the map.
 
@@ -10,6 +10,7 @@ pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deliberation;
 pub mod demo;
 pub mod error;
 pub mod i18n;
@@ -19,4 +20,5 @@ pub mod pii;
 pub mod registry;
 pub mod storage;
 pub mod tree;
+pub mod votes;
 pub mod web;

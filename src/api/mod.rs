@@ -31,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::cases::routing::api_routes())
         .merge(crate::cases::triage::api_routes())
         .merge(crate::cases::watch::api_routes())
+        .merge(crate::deliberation::halls::api_routes())
+        .merge(crate::deliberation::meetings::api_routes())
+        .merge(crate::votes::desk::api_routes())
         .merge(crate::notify::api_routes())
         .fallback(|| async { Error::NotFound })
 }

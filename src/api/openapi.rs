@@ -206,6 +206,64 @@ pub fn document() -> Value {
                 json!([query("node_id", "integer"), query("category", "string"), query("owner_unit", "integer"), query("period", "string"), query("from", "string"), query("to", "string"), query("bucket", "string")]), None) },
             "/measures/grids": { "get": op("The measures of each grid of the scope (grids without cases included)", "measures",
                 json!([query("node_id", "integer"), query("category", "string"), query("owner_unit", "integer"), query("period", "string"), query("from", "string"), query("to", "string")]), None) },
+            "/halls": {
+                "get": op("Deliberation halls the actor may read (`status` = open, closed or all)", "halls", json!([query("status", "string")]), None),
+                "post": op("Open a deliberation hall for a place and a topic (staff reaching the place)", "halls", json!([]),
+                    Some(json!({ "type": "object", "required": ["name", "topic", "node_id"], "properties": {
+                        "name": { "type": "string" }, "topic": { "type": "string" }, "node_id": { "type": "integer" }, "host_unit_id": { "type": ["integer", "null"] } } })))
+            },
+            "/halls/pending": { "get": op("Hall topics awaiting a decision under a place: open halls, open questions, unanswered feedback, unsettled mediations, unfinished errands", "halls", json!([query("node_id", "integer")]), None) },
+            "/halls/{id}": { "get": op("A hall with its members, its contributions of the five functions with their answers, and what the actor may do", "halls", json!([path_id("id")]), None) },
+            "/halls/{id}/close": { "post": op("Close a hall with its outcome (staff)", "halls", json!([path_id("id")]),
+                Some(json!({ "type": "object", "required": ["outcome"], "properties": { "outcome": { "type": "string" } } }))) },
+            "/halls/{id}/members": { "post": op("Add a member: a user or an organisation (or a named person) with a role in the hall (staff)", "halls", json!([path_id("id")]),
+                Some(json!({ "type": "object", "required": ["role"], "properties": {
+                    "user_id": { "type": ["integer", "null"] }, "org_id": { "type": ["integer", "null"] }, "name": { "type": "string" }, "role": { "type": "string" }, "label": { "type": "string" } } }))) },
+            "/halls/{id}/members/{member_id}": { "delete": op("Remove a member (staff); 204", "halls", json!([path_id("id"), path_id("member_id")]), None) },
+            "/halls/{id}/items": {
+                "get": op("Contributions of one function (`function` = consultation, mediation, feedback, publicity, errand)", "halls", json!([path_id("id"), query("function", "string")]), None),
+                "post": op("Add a contribution: a question, a mediation session, an opinion, a notice or an errand request. Staff may record an offline one (`channel` counter, visit, phone, meeting) for a named `speaker` with the time it happened (`occurred_at`, Unix ms)", "halls", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["function"], "properties": {
+                        "function": { "type": "string" }, "channel": { "type": "string" }, "speaker": { "type": "string" }, "occurred_at": { "type": ["integer", "null"] } } })))
+            },
+            "/halls/{id}/items/{item_id}/answers": { "post": op("Answer a question or an opinion (hall members and staff)", "halls", json!([path_id("id"), path_id("item_id")]),
+                Some(json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string" }, "member_id": { "type": ["integer", "null"] } } }))) },
+            "/halls/{id}/items/{item_id}/steps": { "post": op("An errand's next status (accepted, in_progress, done, declined) or a mediation's outcome (agreed with `agreement`, not_agreed, adjourned); a step the state does not allow is 409 with the reason", "halls", json!([path_id("id"), path_id("item_id")]),
+                Some(json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "note": { "type": "string" }, "agreement": { "type": "string" } } }))) },
+            "/votes": {
+                "get": op("Owners' votes the actor may read (`status` filters), each with what the actor may do", "votes", json!([query("status", "string")]), None),
+                "post": op("Draft an owners' vote (staff): a scope node (estate, building or stairway unit), one of the nine matters of Civil Code art. 278 (rules_of_procedure, management_covenant, owners_committee, property_company, use_fund, raise_fund, rebuild, change_use, other_major), the form (yes_no, election with seats and candidates, options), labels, thresholds (default from the matter), the voting period and the publicity days. Refused for property_company or a fee change while a re-election period covers the scope.", "votes", json!([]),
+                    Some(json!({ "type": "object", "required": ["scope_node_id", "title", "matter", "closes_at"], "properties": {
+                        "scope_node_id": { "type": "integer" }, "title": { "type": "string" }, "description": { "type": "string" }, "matter": { "type": "string" },
+                        "is_fee_change": { "type": "boolean" }, "form": { "type": "object" }, "labels": { "type": "array", "items": { "type": "string" } },
+                        "thresholds": { "type": "object" }, "opens_at": { "type": "integer" }, "closes_at": { "type": "integer" }, "publicity_days": { "type": "integer" } } })))
+            },
+            "/votes/reelection-periods": {
+                "get": op("Owners' committee re-election periods", "votes", json!([]), None),
+                "post": op("Record a re-election period on a place (staff); votes on property companies and fee changes in it are refused", "votes", json!([]),
+                    Some(json!({ "type": "object", "required": ["node_id", "starts_on", "ends_on"], "properties": {
+                        "node_id": { "type": "integer" }, "starts_on": { "type": "string", "format": "date" }, "ends_on": { "type": "string", "format": "date" }, "note": { "type": "string" } } })))
+            },
+            "/votes/{id}": { "get": op("A vote, what the actor may do, the live tracker (participation, what the quorum still needs in area and owners) and, for staff, the running tally", "votes", json!([path_id("id")]), None) },
+            "/votes/{id}/open": { "post": op("Open the vote: freeze the electorate from the registry (refused while the registry has problems unless `override_problems` with a `reason`)", "votes", json!([path_id("id")]),
+                Some(json!({ "type": "object", "properties": { "override_problems": { "type": "boolean" }, "reason": { "type": "string" } } }))) },
+            "/votes/{id}/ballots": { "post": op("Cast an owner's ballot online; 201 with the receipt; 409 for a second ballot of the same voter or outside the period; 403 for a non-owner; 422 for a choice that does not fit the form", "votes", json!([path_id("id")]),
+                Some(json!({ "type": "object", "required": ["choice"], "properties": { "voter_key": { "type": "string" }, "choice": { "type": "object" } } }))) },
+            "/votes/{id}/receipts": { "get": op("The public list of ballot receipts (no voter, no choice)", "votes", json!([path_id("id")]), None) },
+            "/votes/{id}/paper": {
+                "get": op("Paper and proxy ballots entered and awaiting a second person's check (staff)", "votes", json!([path_id("id")]), None),
+                "post": op("Enter a paper ballot, or a written proxy with its scanned authorisation (base64), for a voter (staff); it counts once another staff user confirms it", "votes", json!([path_id("id")]),
+                    Some(json!({ "type": "object", "required": ["voter_key", "choice"], "properties": { "voter_key": { "type": "string" }, "choice": { "type": "object" }, "proxy_holder": { "type": "string" }, "proxy_file_base64": { "type": "string" } } })))
+            },
+            "/votes/{id}/paper/{pid}/confirm": { "post": op("Confirm a paper ballot entered by someone else; 201 with its receipt", "votes", json!([path_id("id"), path_id("pid")]), None) },
+            "/votes/{id}/paper/{pid}/reject": { "post": op("Reject a paper ballot entry with a note", "votes", json!([path_id("id"), path_id("pid")]),
+                Some(json!({ "type": "object", "properties": { "note": { "type": "string" } } }))) },
+            "/votes/{id}/close": { "post": op("Close the vote after its period and count it", "votes", json!([path_id("id")]), None) },
+            "/votes/{id}/publish": { "post": op("Publish the result as a notice for the publicity period", "votes", json!([path_id("id")]), None) },
+            "/votes/{id}/cancel": { "post": op("Cancel a vote with a reason", "votes", json!([path_id("id")]),
+                Some(json!({ "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } }))) },
+            "/votes/{id}/notice": { "get": op("The published result notice", "votes", json!([path_id("id")]), None) },
+            "/votes/{id}/export": { "get": op("The vote's export (redbutler-vote-export/1): header, frozen electorate, hash-chained ballots, published result; check it offline with `redbutler vote verify FILE`", "votes", json!([path_id("id")]), None) },
             "/relay/messages": {
                 "post": op("Group-chat relay webhook: one relayed message. Authenticate with the API token of the relay bot user (a subdistrict staff or admin grant). Every message is kept in the relay log; a bound group's message becomes a draft case (chit-chat is only kept); a re-sent message (same group_id and message_id) answers 200 with the stored row and makes nothing new; a new one answers 201.", "relay", json!([]),
                     Some(json!({ "type": "object", "required": ["group_id", "message_id", "text", "sent_at"], "properties": {

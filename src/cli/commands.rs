@@ -11,6 +11,9 @@ use crate::storage::{Db, Location};
 use crate::tree::store as tree_store;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Vote(v) = &cli.command {
+        return crate::votes::cli::run(v);
+    }
     let (resolved, file) = super::resolve(&cli.global)?;
     if let Command::Demo(d) = &cli.command {
         if d.fresh {
@@ -93,6 +96,7 @@ async fn run_command(
         }
         Command::User(cmd) => user(&db, cli.global.subdistrict.as_deref(), cmd).await,
         Command::Token(cmd) => token(&db, cli.global.subdistrict.as_deref(), cmd).await,
+        Command::Vote(v) => crate::votes::cli::run(&v),
         Command::Backup(args) => {
             db.backup(&args.path).await?;
             println!("wrote {}", args.path.display());

@@ -59,6 +59,9 @@ pub enum Command {
     Token(TokenCommand),
     /// Write a consistent copy of the database while the server runs
     Backup(BackupArgs),
+    /// Owners' votes: re-check an export
+    #[command(subcommand)]
+    Vote(crate::votes::cli::VoteCommand),
 }
 
 #[derive(Args, Debug)]

@@ -95,6 +95,27 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: None,
         postgres: None,
     },
+    Migration {
+        version: 12,
+        name: "deliberation_halls",
+        both: Some(include_str!("migrations/0012_deliberation_halls.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 13,
+        name: "five_step",
+        both: Some(include_str!("migrations/0013_five_step.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 14,
+        name: "owners_votes",
+        both: Some(include_str!("migrations/0014_owners_votes.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

@@ -64,8 +64,11 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                                 a href="/tree" { (ctx.t("组织架构", "Org tree")) }
                             }
                             a href="/cases" { (ctx.t("事项", "Cases")) }
+                            a href="/halls" { (ctx.t("议事厅", "Halls")) }
+                            a href="/votes" { (ctx.t("业主表决", "Votes")) }
                             @if a.grants.iter().any(|g| !matches!(g.role, Role::Resident | Role::Owner)) {
                                 a href="/measures" { (ctx.t("成效", "Measures")) }
+                                a href="/five-step" { (ctx.t("五步工作法", "Five steps")) }
                             }
                             // The unread count is an image (`notify::web`), so the shell needs no database.
                             a.inbox href="/inbox" { (ctx.t("通知", "Inbox")) " " img.badge src="/inbox/badge.svg" alt="" height="16"; }

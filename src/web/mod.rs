@@ -82,6 +82,9 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::cases::routing::routes())
         .merge(crate::cases::triage::routes())
         .merge(crate::cases::watch::routes())
+        .merge(crate::deliberation::halls::routes())
+        .merge(crate::deliberation::meetings::routes())
+        .merge(crate::votes::desk::routes())
         .merge(crate::notify::routes());
     let api = crate::api::routes();
     Router::new()
