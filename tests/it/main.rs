@@ -23,6 +23,7 @@ mod triage;
 mod admin;
 mod browser;
 mod browser_intake;
+mod browser_votes;
 mod cli;
 mod demo;
 mod durability;

@@ -219,34 +219,38 @@ async fn write_all(tx: &mut Tx, all: Vec<Arc<Pending>>) -> Result<Vec<Result<Ope
     Ok(out)
 }
 
-/// The keys of `items` already stored, one query per subdistrict.
+/// The keys of `items` already stored, one query per subdistrict and user (the primary key
+/// `(subdistrict_id, user_id, idempotency_key)` answers it).
 async fn stored_keys(
     tx: &mut Tx,
     items: &[Arc<Pending>],
 ) -> Result<HashMap<(i64, i64, String), Seen>> {
-    let mut by_sid: HashMap<i64, Vec<&str>> = HashMap::new();
+    let mut by_user: HashMap<(i64, i64), Vec<&str>> = HashMap::new();
     for it in items {
         if let Some(k) = &it.key {
-            by_sid.entry(it.actor.subdistrict_id).or_default().push(k);
+            by_user
+                .entry((it.actor.subdistrict_id, it.actor.user_id))
+                .or_default()
+                .push(k);
         }
     }
     let mut seen = HashMap::new();
-    for (sid, keys) in by_sid {
+    for ((sid, user), keys) in by_user {
         for chunk in keys.chunks(500) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
-                "SELECT user_id, idempotency_key, request_digest, response_json FROM idempotency_keys \
-                 WHERE subdistrict_id = $1 AND idempotency_key IN ({})",
+                "SELECT idempotency_key, request_digest, response_json FROM idempotency_keys \
+                 WHERE subdistrict_id = $1 AND user_id = $2 AND idempotency_key IN ({})",
                 marks.join(", ")
             );
-            let mut q = sqlx::query(&sql).bind(sid);
+            let mut q = sqlx::query(&sql).bind(sid).bind(user);
             for k in chunk {
                 q = q.bind(k.to_string());
             }
             for r in q.fetch_all(&mut **tx).await? {
                 seen.insert(
-                    (sid, r.get::<i64, _>(0), r.get::<String, _>(1)),
-                    Seen::Stored(r.get(2), r.get(3)),
+                    (sid, user, r.get::<String, _>(0)),
+                    Seen::Stored(r.get(1), r.get(2)),
                 );
             }
         }
