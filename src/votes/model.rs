@@ -52,8 +52,12 @@ pub enum Choice {
     Abstain,
     /// An election: the candidates (by their number in the vote, from 1) this ballot
     /// supports, at most as many as there are seats; empty is a blank ballot (it takes part).
-    Candidates { ids: Vec<u32> },
+    Candidates {
+        ids: Vec<u32>,
+    },
     /// A choice among options (e.g. property companies), by their number from 1;
     /// `None` abstains.
-    Option { id: Option<u32> },
+    Option {
+        id: Option<u32>,
+    },
 }

@@ -14,11 +14,11 @@ mod categories;
 mod chat_relay;
 mod deliberation_halls;
 mod five_step;
-mod votes;
 mod intake;
 mod measures;
 mod notify;
 mod triage;
+mod votes;
 
 mod admin;
 mod browser;
