@@ -292,19 +292,7 @@ async fn may_report_at(db: &Db, actor: &Actor, node: &tree::Node) -> Result<bool
     if !actor.has_role(Role::Resident) {
         return Ok(false);
     }
-    let homes: Vec<String> = sqlx::query(
-        "SELECT n.path FROM household_members m \
-         JOIN households h ON h.subdistrict_id = m.subdistrict_id AND h.id = m.household_id \
-         JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
-         WHERE m.subdistrict_id = $1 AND m.person_id = $2",
-    )
-    .bind(actor.subdistrict_id)
-    .bind(person_id)
-    .fetch_all(db.read())
-    .await?
-    .iter()
-    .map(|r| r.get::<String, _>(0))
-    .collect();
+    let homes = crate::people::store::homes(db, actor.subdistrict_id, person_id).await?;
     Ok(homes.iter().any(|home| within(home, &node.path)))
 }
 

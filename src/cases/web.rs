@@ -295,19 +295,7 @@ async fn places(st: &AppState, actor: &Actor) -> Result<Vec<(i64, String)>> {
         }
     }
     if let (Some(pid), true) = (actor.person_id, actor.has_role(Role::Resident)) {
-        let homes: Vec<String> = sqlx::query(
-            "SELECT n.path FROM household_members m \
-             JOIN households h ON h.subdistrict_id = m.subdistrict_id AND h.id = m.household_id \
-             JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
-             WHERE m.subdistrict_id = $1 AND m.person_id = $2",
-        )
-        .bind(sid)
-        .bind(pid)
-        .fetch_all(st.db.read())
-        .await?
-        .iter()
-        .map(|r| r.get::<String, _>(0))
-        .collect();
+        let homes = crate::people::store::homes(&st.db, sid, pid).await?;
         for home in homes {
             let trail: Vec<tree::Node> = tree::ancestors(&st.db, sid, &home)
                 .await?

@@ -299,6 +299,22 @@ pub async fn person(db: &Db, sid: i64, id: i64) -> Result<PersonView> {
     Ok(view_from(&r))
 }
 
+/// The paths of the places of the households a person belongs to, in path order: where a
+/// resident may report and take part.
+pub async fn homes(db: &Db, sid: i64, person_id: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT n.path FROM household_members m \
+         JOIN households h ON h.subdistrict_id = m.subdistrict_id AND h.id = m.household_id \
+         JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
+         WHERE m.subdistrict_id = $1 AND m.person_id = $2 ORDER BY n.path",
+    )
+    .bind(sid)
+    .bind(person_id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// The paths of every place a person lives (households) or owns (rooms): what the
 /// access rules check a person against.
 pub async fn places(db: &Db, sid: i64, person_id: i64) -> Result<Vec<String>> {

@@ -49,19 +49,7 @@ pub async fn home_paths(st: &AppState, actor: &Actor) -> Result<Vec<String>> {
     let (Some(pid), true) = (actor.person_id, actor.has_role(Role::Resident)) else {
         return Ok(Vec::new());
     };
-    Ok(sqlx::query(
-        "SELECT n.path FROM household_members m \
-         JOIN households h ON h.subdistrict_id = m.subdistrict_id AND h.id = m.household_id \
-         JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
-         WHERE m.subdistrict_id = $1 AND m.person_id = $2 ORDER BY n.path",
-    )
-    .bind(actor.subdistrict_id)
-    .bind(pid)
-    .fetch_all(st.db.read())
-    .await?
-    .iter()
-    .map(|r| r.get::<String, _>(0))
-    .collect())
+    crate::people::store::homes(&st.db, actor.subdistrict_id, pid).await
 }
 
 /// A resident's places: each home and the places above it down from the grid, the most

@@ -228,19 +228,7 @@ async fn homes(db: &Db, actor: &Actor) -> Result<Vec<String>> {
     if !actor.has_role(Role::Resident) {
         return Ok(Vec::new());
     }
-    Ok(sqlx::query(
-        "SELECT n.path FROM household_members m \
-         JOIN households h ON h.subdistrict_id = m.subdistrict_id AND h.id = m.household_id \
-         JOIN nodes n ON n.subdistrict_id = h.subdistrict_id AND n.id = h.node_id \
-         WHERE m.subdistrict_id = $1 AND m.person_id = $2",
-    )
-    .bind(actor.subdistrict_id)
-    .bind(person_id)
-    .fetch_all(db.read())
-    .await?
-    .iter()
-    .map(|r| r.get::<String, _>(0))
-    .collect())
+    crate::people::store::homes(db, actor.subdistrict_id, person_id).await
 }
 
 /// The halls the actor's user is a current member of.
