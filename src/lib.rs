@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod notify;
 pub mod people;
 pub mod pii;
+pub mod property;
 pub mod registry;
 pub mod storage;
 pub mod tree;

@@ -34,6 +34,11 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::deliberation::halls::api_routes())
         .merge(crate::deliberation::meetings::api_routes())
         .merge(crate::votes::desk::api_routes())
+        .merge(crate::property::office::api_routes())
+        .merge(crate::property::committees::api_routes())
+        .merge(crate::property::companies::api_routes())
+        .merge(crate::property::fund::api_routes())
+        .merge(crate::property::mediation::api_routes())
         .merge(crate::notify::api_routes())
         .fallback(|| async { Error::NotFound })
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-fn problem_responses() -> Value {
+pub(crate) fn problem_responses() -> Value {
     json!({
         "400": { "$ref": "#/components/responses/Problem" },
         "401": { "$ref": "#/components/responses/Problem" },
@@ -12,7 +12,7 @@ fn problem_responses() -> Value {
     })
 }
 
-fn op(summary: &str, tag: &str, params: Value, body: Option<Value>) -> Value {
+pub(crate) fn op(summary: &str, tag: &str, params: Value, body: Option<Value>) -> Value {
     let mut responses = problem_responses();
     responses["200"] = json!({ "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } });
     let mut o =
@@ -24,15 +24,31 @@ fn op(summary: &str, tag: &str, params: Value, body: Option<Value>) -> Value {
     o
 }
 
-fn path_id(name: &str) -> Value {
+pub(crate) fn path_id(name: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "schema": { "type": "integer", "format": "int64" } })
 }
 
-fn query(name: &str, ty: &str) -> Value {
+pub(crate) fn query(name: &str, ty: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": { "type": ty } })
 }
 
 pub fn document() -> Value {
+    let mut doc = base();
+    for extra in [
+        crate::property::office::openapi_paths(),
+        crate::property::committees::openapi_paths(),
+        crate::property::companies::openapi_paths(),
+        crate::property::fund::openapi_paths(),
+        crate::property::mediation::openapi_paths(),
+    ] {
+        if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), extra) {
+            paths.extend(more);
+        }
+    }
+    doc
+}
+
+fn base() -> Value {
     let paging = [query("limit", "integer"), query("offset", "integer")];
     json!({
         "openapi": "3.1.0",

@@ -14,6 +14,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Vote(v) = &cli.command {
         return crate::votes::cli::run(v);
     }
+    if let Command::Ledger(l) = &cli.command {
+        return crate::property::fund::cli::run(l);
+    }
     let (resolved, file) = super::resolve(&cli.global)?;
     if let Command::Demo(d) = &cli.command {
         if d.fresh {
@@ -97,6 +100,7 @@ async fn run_command(
         Command::User(cmd) => user(&db, cli.global.subdistrict.as_deref(), cmd).await,
         Command::Token(cmd) => token(&db, cli.global.subdistrict.as_deref(), cmd).await,
         Command::Vote(v) => crate::votes::cli::run(&v),
+        Command::Ledger(l) => crate::property::fund::cli::run(&l),
         Command::Backup(args) => {
             db.backup(&args.path).await?;
             println!("wrote {}", args.path.display());

@@ -62,6 +62,9 @@ pub enum Command {
     /// Owners' votes: re-check an export
     #[command(subcommand)]
     Vote(crate::votes::cli::VoteCommand),
+    /// Maintenance fund: re-check a ledger export
+    #[command(subcommand)]
+    Ledger(crate::property::fund::cli::LedgerCommand),
 }
 
 #[derive(Args, Debug)]

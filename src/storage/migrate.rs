@@ -116,6 +116,41 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: None,
         postgres: None,
     },
+    Migration {
+        version: 15,
+        name: "maintenance_fund",
+        both: Some(include_str!("migrations/0015_maintenance_fund.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 16,
+        name: "owners_committees",
+        both: Some(include_str!("migrations/0016_owners_committees.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 17,
+        name: "joint_office",
+        both: Some(include_str!("migrations/0017_joint_office.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 18,
+        name: "mediation",
+        both: Some(include_str!("migrations/0018_mediation.sql")),
+        sqlite: None,
+        postgres: None,
+    },
+    Migration {
+        version: 19,
+        name: "property_companies",
+        both: Some(include_str!("migrations/0019_property_companies.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

@@ -85,6 +85,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::deliberation::halls::routes())
         .merge(crate::deliberation::meetings::routes())
         .merge(crate::votes::desk::routes())
+        .merge(crate::property::office::routes())
+        .merge(crate::property::committees::routes())
+        .merge(crate::property::companies::routes())
+        .merge(crate::property::fund::routes())
+        .merge(crate::property::mediation::routes())
         .merge(crate::notify::routes());
     let api = crate::api::routes();
     Router::new()

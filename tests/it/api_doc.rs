@@ -49,7 +49,9 @@ async fn every_documented_route_answers() {
                 // members are probed by their own tests.
                 let needs_more = path.ends_with("/notice") || path.ends_with("/export")
                     || ["{item_id}", "{pid}", "{member_id}"].iter().any(|p| path.contains(p));
-                if m == Method::DELETE || path.contains("/jobs/") || needs_more {
+                // A path whose ids this test does not make is probed by its part's own tests.
+                let unmade = concrete.contains('{');
+                if m == Method::DELETE || path.contains("/jobs/") || needs_more || unmade {
                     continue;
                 }
                 let mut req = Request::builder()

@@ -20,6 +20,12 @@ mod notify;
 mod triage;
 mod votes;
 
+mod joint_office;
+mod mediation;
+mod owners_committees;
+mod property_companies;
+mod property_fund;
+
 mod admin;
 mod browser;
 mod browser_intake;

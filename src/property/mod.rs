@@ -1,0 +1,16 @@
+//! Property governance (物业治理): the troika's joint office, owners' committees and their
+//! re-elections, property companies with their contracts and fee adjustments, the special
+//! maintenance fund, and lawyer mediation of property disputes.
+//!
+//! - `office/`: the troika's joint office (合署办公): weekly hours, check-ins, visitors, matters.
+//! - `committees/`: owners' committees (业委会): members, offices, terms, re-election process.
+//! - `companies/`: property companies (物业服务企业): contracts, selection, dismissal, fees.
+//! - `fund/`: the special maintenance fund (专项维修资金): a hash-chained ledger per building
+//!   and room, apportionment, withdrawals against an owners' decision, `redbutler ledger verify`.
+//! - `mediation/`: lawyer mediation (律师调解) of property disputes.
+
+pub mod committees;
+pub mod companies;
+pub mod fund;
+pub mod mediation;
+pub mod office;

@@ -1,0 +1,2 @@
+-- maintenance_fund: placeholder, filled by its issue-5 slice.
+SELECT 1;

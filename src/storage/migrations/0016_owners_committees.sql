@@ -1,0 +1,2 @@
+-- owners_committees: placeholder, filled by its issue-5 slice.
+SELECT 1;

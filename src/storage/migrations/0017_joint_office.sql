@@ -1,0 +1,2 @@
+-- joint_office: placeholder, filled by its issue-5 slice.
+SELECT 1;

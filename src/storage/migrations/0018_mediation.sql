@@ -1,0 +1,2 @@
+-- mediation: placeholder, filled by its issue-5 slice.
+SELECT 1;

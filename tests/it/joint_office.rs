@@ -1,0 +1,1 @@
+//! joint office: filled by its issue-5 slice.

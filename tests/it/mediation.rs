@@ -1,0 +1,1 @@
+//! mediation: filled by its issue-5 slice.

@@ -1,0 +1,1 @@
+//! owners committees: filled by its issue-5 slice.

@@ -1,0 +1,1 @@
+//! property companies: filled by its issue-5 slice.

@@ -1,0 +1,1 @@
+//! property fund: filled by its issue-5 slice.
