@@ -1,13 +1,18 @@
 //! Load against the real server on 127.0.0.1: case intake throughput (with the raw SQLite
-//! insert rate of the same rows, measured in the same run, for the ratio), then the case list
-//! and case page latency at a fixed request rate.
+//! insert rate of the same rows, measured in the same run, for the ratio), the case list and
+//! case page latency at a fixed request rate, then owners' online ballots into one vote over
+//! a large estate (each owner with their own API token, each ballot acknowledged only after
+//! its commit).
 //!
 //!     cargo bench --bench http_load
 //!     cargo bench --bench http_load -- --seconds 10 --concurrency 64 --rate 500 --synchronous full
 //!
-//! It loads the demo subdistrict into a fresh SQLite file in a temporary folder, starts
+//! It loads the demo subdistrict into a fresh SQLite file in a temporary folder, adds a
+//! `--ballots N`-room estate (default 40,000; one owner each, with a user and a token, imported
+//! through the registry import and the user store before the server starts), starts
 //! `redbutler serve` there (the binary Cargo built for this bench), logs in as the demo grid
 //! member, and prints one line per measure. Nothing is written inside the source tree.
+//! `--only ballots` skips the case phases.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +26,8 @@ struct Opts {
     concurrency: usize,
     rate: u64,
     synchronous: String,
+    ballots: usize,
+    only: String,
 }
 
 fn opts() -> Opts {
@@ -29,6 +36,8 @@ fn opts() -> Opts {
         concurrency: 64,
         rate: 500,
         synchronous: "full".into(),
+        ballots: 40_000,
+        only: String::new(),
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -39,6 +48,8 @@ fn opts() -> Opts {
             "--concurrency" => o.concurrency = v.parse().expect("--concurrency N"),
             "--rate" => o.rate = v.parse().expect("--rate N"),
             "--synchronous" => o.synchronous = v,
+            "--ballots" => o.ballots = v.parse().expect("--ballots N"),
+            "--only" => o.only = v,
             _ => {
                 i += 1;
                 continue;
@@ -103,6 +114,7 @@ async fn main() {
     )
     .trim()
     .to_string();
+    let estate = big_estate(dir.path(), &o.synchronous, o.ballots).await;
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -157,6 +169,21 @@ async fn main() {
         o.synchronous, o.seconds, o.concurrency, o.rate
     );
 
+    if o.only != "ballots" {
+        cases(&o, &client, &base, &token, grid, dir.path()).await;
+    }
+    ballots(&o, &client, &base, &estate).await;
+}
+
+async fn cases(
+    o: &Opts,
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    grid: i64,
+    dir: &std::path::Path,
+) {
+    let (client, base, token) = (client.clone(), base.to_string(), token.to_string());
     // Phase 1: intake, closed loop with `concurrency` workers.
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
@@ -229,7 +256,7 @@ async fn main() {
     // The raw SQLite rate for the same rows: copy what the server wrote into a fresh file
     // with the same schema, one transaction per case (as a plain server would), and all in
     // one transaction (the ceiling), under the same synchronous setting.
-    let raw = raw_inserts(dir.path(), &o.synchronous, created.min(20_000) as i64).await;
+    let raw = raw_inserts(dir, &o.synchronous, created.min(20_000) as i64).await;
     println!(
         "raw SQLite inserts of the same rows: {:.0} cases/s one transaction each, {:.0} cases/s \
          in one transaction; HTTP/raw ratio {:.2} and {:.3}",
@@ -242,7 +269,7 @@ async fn main() {
     // Phase 2: the case list and case pages at a fixed rate (open loop), as the grid member.
     let cookie = login(&client, &base, "gridmember").await;
     let ids: Vec<i64> = {
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let url = format!("sqlite://{}", dir.join("bench.db").display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         sqlx::query_scalar("SELECT id FROM cases ORDER BY id DESC LIMIT 1000")
             .fetch_all(&pool)
@@ -486,4 +513,252 @@ fn bind_any<'q>(
         "BLOB" => q.bind(r.get::<Vec<u8>, _>(c)),
         _ => q.bind(r.get::<String, _>(c)),
     }
+}
+
+/// The large estate of the ballot phase, as made by [`big_estate`].
+struct Estate {
+    admin_token: String,
+    community_id: i64,
+    /// One per owner (one room each).
+    owner_tokens: Vec<String>,
+}
+
+/// Adds a community of `rooms` rooms (100 buildings, one owner per room) through the registry
+/// import, then a user and an API token for every owner, writing the SQLite file directly
+/// (the server is not running yet). Not timed.
+async fn big_estate(dir: &std::path::Path, sync: &str, rooms: usize) -> Estate {
+    use redbutler::access::Actor;
+    use redbutler::auth::{tokens, users};
+    use redbutler::registry::format::{header_row, Column, COLUMNS};
+    use redbutler::registry::import::{self, FileFormat, Hook};
+    use redbutler::storage::{Db, DbOptions};
+    let started = Instant::now();
+    let db = Db::open(
+        dir.join("bench.db").to_str().unwrap(),
+        &DbOptions {
+            synchronous: sync.parse().unwrap_or_default(),
+            ..DbOptions::default()
+        },
+    )
+    .await
+    .expect("open the bench database");
+    let seal = redbutler::pii::Seal::load_or_create(&dir.join("bench.key")).unwrap();
+    let sub = redbutler::tree::store::subdistricts(&db).await.unwrap()[0].clone();
+    let actor = Actor::cli(sub.id, &format!("/{}/", sub.id));
+    let col = |c: Column| COLUMNS.iter().position(|&x| x == c).unwrap();
+    let mut table: Vec<(u64, Vec<String>)> = vec![(1, header_row())];
+    let buildings = 100usize;
+    let per = rooms.div_ceil(buildings);
+    for n in 0..rooms {
+        let (b, r) = (n / per + 1, n % per);
+        let room = format!("{}{:02}", r / 4 + 1, r % 4 + 1);
+        let mut row = vec![String::new(); COLUMNS.len()];
+        row[col(Column::Community)] = "压测花园".into();
+        row[col(Column::Track)] = "城市".into();
+        row[col(Column::Grid)] = format!("压测{}网格", (b - 1) / 10 + 1);
+        row[col(Column::Building)] = format!("{b}号楼");
+        row[col(Column::Room)] = room.clone();
+        row[col(Column::RegisteredArea)] = format!("{}.{:02}", 60 + n % 80, n % 100);
+        row[col(Column::Household)] = format!("{b}号楼{room}室");
+        row[col(Column::Name)] = format!("业主{b}-{room}");
+        row[col(Column::Relation)] = "户主".into();
+        row[col(Column::Owner)] = "是".into();
+        table.push((n as u64 + 2, row));
+    }
+    let report = import::run(
+        &db,
+        &seal,
+        &actor,
+        sub.id,
+        FileFormat::Csv,
+        &table,
+        false,
+        Hook::NONE,
+    )
+    .await
+    .expect("import the bench estate");
+    assert!(
+        report.errors.is_empty(),
+        "bench estate import: {:?}",
+        &report.errors[..report.errors.len().min(3)]
+    );
+    let (community_id, path): (i64, String) = sqlx::query_as(
+        "SELECT id, path FROM nodes WHERE subdistrict_id = $1 AND kind = 'community' AND name = '压测花园'",
+    )
+    .bind(sub.id)
+    .fetch_one(db.read())
+    .await
+    .unwrap();
+    let owners: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT o.person_id FROM room_owners o \
+         JOIN rooms r ON r.subdistrict_id = o.subdistrict_id AND r.id = o.room_id \
+         JOIN nodes n ON n.subdistrict_id = r.subdistrict_id AND n.id = r.node_id \
+         WHERE o.subdistrict_id = $1 AND o.person_id IS NOT NULL AND n.path LIKE $2 \
+         ORDER BY o.person_id",
+    )
+    .bind(sub.id)
+    .bind(format!("{path}%"))
+    .fetch_all(db.read())
+    .await
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let mut owner_tokens = Vec::with_capacity(owners.len());
+    for (i, &pid) in owners.iter().enumerate() {
+        let u = users::create(
+            &mut tx,
+            &actor,
+            &users::NewUser {
+                username: format!("bench-owner-{i}"),
+                display_name: format!("业主{i}"),
+                password: String::new(),
+                person_id: Some(pid),
+            },
+            Some("not-a-password-hash".into()),
+        )
+        .await
+        .expect("an owner's user");
+        let (_, t) = tokens::create(&mut tx, &actor, u.id, "bench")
+            .await
+            .unwrap();
+        owner_tokens.push(t);
+    }
+    let admin = users::by_username(&db, sub.id, "admin")
+        .await
+        .unwrap()
+        .expect("the demo admin");
+    let (_, admin_token) = tokens::create(&mut tx, &actor, admin.id, "bench")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    db.close().await;
+    println!(
+        "http_load: bench estate of {} rooms and {} owners with tokens made in {:.1} s",
+        rooms,
+        owner_tokens.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Estate {
+        admin_token,
+        community_id,
+        owner_tokens,
+    }
+}
+
+/// Phase 3: online ballots into one vote over the bench estate, closed loop with
+/// `concurrency` workers, each owner casting once, for `seconds` or until every owner voted.
+async fn ballots(o: &Opts, client: &reqwest::Client, base: &str, e: &Estate) {
+    let closes = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + 86_400_000;
+    let r = client
+        .post(format!("{base}/api/v1/votes"))
+        .bearer_auth(&e.admin_token)
+        .json(
+            &json!({ "scope_node_id": e.community_id, "title": "压测表决:更换门禁系统",
+                        "matter": "other_major", "closes_at": closes }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let vote: Value = r.json().await.unwrap();
+    let id = vote["id"].as_i64().unwrap();
+    let t = Instant::now();
+    let r = client
+        .post(format!("{base}/api/v1/votes/{id}/open"))
+        .bearer_auth(&e.admin_token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    println!(
+        "open the vote (freeze {} owners): {:.0} ms",
+        e.owner_tokens.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let tokens = Arc::new(e.owner_tokens.clone());
+    let next = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(o.seconds);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..o.concurrency {
+        let (client, base) = (client.clone(), base.to_string());
+        let (tokens, next, done, failed) =
+            (tokens.clone(), next.clone(), done.clone(), failed.clone());
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(token) = tokens.get(n) else { break };
+                let choice = match n % 10 {
+                    0..=6 => "yes",
+                    7 | 8 => "no",
+                    _ => "abstain",
+                };
+                let t = Instant::now();
+                let r = client
+                    .post(format!("{base}/api/v1/votes/{id}/ballots"))
+                    .bearer_auth(token)
+                    .json(&json!({ "choice": { "kind": choice } }))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let _ = r.bytes().await;
+                        done.fetch_add(1, Ordering::Relaxed);
+                        lat.push(t.elapsed().as_micros() as u64);
+                    }
+                    Ok(r) => {
+                        if failed.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!(
+                                "ballot answered {}: {}",
+                                r.status(),
+                                r.text().await.unwrap_or_default()
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        if failed.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("ballot failed: {e}");
+                        }
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for w in workers {
+        lat.extend(w.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    let cast = done.load(Ordering::Relaxed);
+    println!(
+        "ballots over HTTP: {cast} ballots in {elapsed:.2} s = {:.0} ballots/s (failed {}), \
+         latency p50 {:.2} ms p99 {:.2} ms",
+        cast as f64 / elapsed,
+        failed.load(Ordering::Relaxed),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+    );
+    // The box must hold exactly the acknowledged ballots, chained.
+    let v: Value = client
+        .get(format!("{base}/api/v1/votes/{id}"))
+        .bearer_auth(&e.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let counted = v["ballot_count"]
+        .as_i64()
+        .or_else(|| v["vote"]["ballot_count"].as_i64());
+    println!("the box holds {counted:?} ballots (acknowledged {cast})");
 }

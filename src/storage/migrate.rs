@@ -151,6 +151,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: None,
         postgres: None,
     },
+    Migration {
+        version: 20,
+        name: "vote_electorates",
+        both: Some(include_str!("migrations/0020_vote_electorates.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

@@ -11,7 +11,8 @@
 //! The result never depends on the order of the ballots.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -281,12 +282,12 @@ pub fn tally<K: AsRef<str>>(
     thresholds: &Thresholds,
     ballots: &[(K, Choice)],
 ) -> Tally {
-    let index: HashMap<&str, usize> = electorate
-        .voters
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.key.as_str(), i))
-        .collect();
+    // Keys are the registry's own (no adversary picks them), so a fast hash is safe here.
+    let mut index: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(electorate.voters.len(), Default::default());
+    for (i, v) in electorate.voters.iter().enumerate() {
+        index.insert(v.key.as_str(), i);
+    }
     let mut issues = Vec::new();
     // Per voter: the first ballot seen, how many, whether all were equal to the first.
     // "All equal" does not depend on which came first, so nor does the count.
@@ -381,6 +382,20 @@ fn issue(key: &str, issue: Issue) -> BallotIssue {
     }
 }
 
+/// Whether a candidate is named twice: pairwise for the few names a ballot usually holds,
+/// else through a sorted copy.
+fn repeats(ids: &[u32]) -> bool {
+    if ids.len() <= 16 {
+        return ids
+            .iter()
+            .enumerate()
+            .any(|(i, a)| ids[i + 1..].contains(a));
+    }
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.windows(2).any(|w| w[0] == w[1])
+}
+
 /// Judges support against the approval bounds.
 struct Judge<'a> {
     thresholds: &'a Thresholds,
@@ -453,9 +468,7 @@ impl Counter {
                 if ids.iter().any(|&c| c == 0 || c as usize > choices) {
                     return Err(Issue::UnknownCandidate);
                 }
-                let mut sorted = ids.clone();
-                sorted.sort_unstable();
-                if sorted.windows(2).any(|w| w[0] == w[1]) {
+                if repeats(ids) {
                     return Err(Issue::RepeatedCandidate);
                 }
                 if ids.is_empty() {
@@ -755,6 +768,18 @@ mod tests {
     use crate::votes::rules::Fraction;
     use proptest::prelude::*;
     use std::cmp::Ordering;
+
+    #[test]
+    fn repeats_finds_a_twice_named_candidate_short_or_long() {
+        assert!(!repeats(&[]));
+        assert!(!repeats(&[1, 2, 3]));
+        assert!(repeats(&[3, 1, 3]));
+        let long: Vec<u32> = (1..=40).collect();
+        assert!(!repeats(&long));
+        let mut twice = long.clone();
+        twice.push(17);
+        assert!(repeats(&twice));
+    }
 
     /// `n` rooms of `area` each, owned by persons 1..=n: keys `p:1`…`p:n`.
     fn uniform(n: i64, area: i64) -> Electorate {

@@ -681,3 +681,81 @@ async fn pages_for_owners_and_the_desk() {
     })
     .await;
 }
+
+/// Many owners at once share group commits: every ballot is acknowledged once, the box holds
+/// exactly the acknowledged ones in one unbroken chain, and a voter sending twice at the same
+/// moment (the twin lands in the same batch) is told it already voted.
+#[tokio::test]
+async fn many_owners_at_once_one_chain() {
+    for_each_db(|app| async move {
+        let f = app.fixture().await;
+        let admin = app.token(&f, "admin").await;
+        let mut owners = Vec::new();
+        for i in 0..24 {
+            let o = owner_user(&app, &f, &format!("crowd{i}"), &format!("业主{i}")).await;
+            room(
+                &app,
+                &f,
+                &format!("{}", 701 + i),
+                8_000 + i as i64 * 10,
+                &[o.0],
+            )
+            .await;
+            owners.push(o);
+        }
+        let (s, v) = new_vote(&app, &f, &admin, json!({}), true).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let url = format!("/api/v1/votes/{id}/ballots");
+        // Every owner once, and the first six twice, all at the same moment.
+        let sends = owners
+            .iter()
+            .chain(owners.iter().take(6))
+            .enumerate()
+            .map(|(n, (_, t))| {
+                let kind = if n % 3 == 0 { "no" } else { "yes" };
+                let (app, url) = (&app, &url);
+                async move {
+                    app.post_json(url, t, json!({ "choice": { "kind": kind } }))
+                        .await
+                }
+            });
+        let answers = futures_util::future::join_all(sends).await;
+        let created: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .map(|(_, b)| b)
+            .collect();
+        let refused: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CONFLICT)
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(created.len(), 24, "{answers:?}");
+        assert_eq!(refused.len(), 6, "{answers:?}");
+        assert!(refused
+            .iter()
+            .all(|e| e["detail"].as_str().unwrap().contains("已经投过票")));
+        let mut seqs: Vec<i64> = created
+            .iter()
+            .map(|r| r["receipt"]["seq"].as_i64().unwrap())
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=24).collect::<Vec<_>>());
+        // The export's chain and recount verify; the head is the last receipt's hash.
+        let req = Request::get(format!("/api/v1/votes/{id}/export"))
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .body(Body::empty())
+            .unwrap();
+        let (s, _, bytes) = app.send(req).await;
+        assert_eq!(s, StatusCode::OK);
+        let ex = export::from_json(&String::from_utf8(bytes).unwrap()).unwrap();
+        assert_eq!(ex.ballots.len(), 24);
+        let report = export::verify(&ex, &redbutler::votes::verify::recount);
+        let chain = report.checks.iter().find(|c| c.name == "chain").unwrap();
+        assert!(chain.ok, "{:?}", report.render(redbutler::i18n::Lang::En));
+        let (_, d) = app.get_json(&format!("/api/v1/votes/{id}"), &admin).await;
+        assert_eq!(d["tracker"]["ballots"], 24, "{d}");
+    })
+    .await;
+}

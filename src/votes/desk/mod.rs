@@ -3,9 +3,12 @@
 //! ballot box and its export).
 //!
 //! - `store.rs`: the tables of migration 14; opening freezes the electorate; every ballot is
-//!   appended to the chain in one transaction per vote (the voter key's unique index makes a
+//!   appended to the chain under the vote's row lock (the voter key's unique index makes a
 //!   second ballot of one voter fail with 409); paper ballots wait for a second staff user's
-//!   check; close → tally → publish; the export.
+//!   check; close → tally → publish; the export. The frozen electorate is parsed once per
+//!   process (`Frozen`, keyed by its digest).
+//! - `ballot_batch.rs`: online ballots share the group commit: each batch appends every vote's
+//!   ballots to its chain in arrival order with one multi-row insert.
 //! - `web.rs`: `/votes`, `/votes/new`, `/votes/{id}` (details, tracker, ballot form, staff
 //!   actions), `/votes/{id}/paper`, `/votes/{id}/receipts`, `/votes/{id}/notice`,
 //!   `/votes/reelections`.
@@ -16,6 +19,7 @@ use axum::Router;
 use crate::web::AppState;
 
 pub mod api;
+mod ballot_batch;
 pub mod store;
 pub mod web;
 

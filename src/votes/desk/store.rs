@@ -5,6 +5,7 @@
 //! `now` comes in as a parameter (the handlers pass `clock::now_ms()`).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -19,7 +20,7 @@ use crate::i18n::Text;
 use crate::storage::{is_unique_violation, next_id, opt_i64, Db};
 use crate::tree::{store as tree, NodeKind};
 use crate::votes::chain::{self, BallotChannel, BallotRecord, ChainHeader, NewBallot, Receipt};
-use crate::votes::electorate::{Electorate, OwnerRef, RoomInput};
+use crate::votes::electorate::{Electorate, OwnerRef, RoomInput, Voter};
 use crate::votes::export::{self, Export, ExportHeader, VoterRoom};
 use crate::votes::model::{Choice, Matter};
 use crate::votes::rules::{self, Thresholds};
@@ -67,7 +68,85 @@ pub struct Vote {
     pub closed_at: Option<i64>,
     pub published_at: Option<i64>,
     #[serde(skip)]
-    pub electorate: Option<Electorate>,
+    pub electorate: Option<Arc<Frozen>>,
+}
+
+/// A vote's electorate as frozen at opening, with who may cast for whom indexed. It never
+/// changes once written, so it is read and parsed once per process ([`frozen`]).
+#[derive(Debug)]
+pub struct Frozen {
+    pub electorate: Electorate,
+    /// Person id → indices into `electorate.voters` (in key order).
+    by_person: HashMap<i64, Vec<usize>>,
+}
+
+impl Frozen {
+    pub fn new(electorate: Electorate) -> Frozen {
+        let mut by_person: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, v) in electorate.voters.iter().enumerate() {
+            for &p in &v.persons {
+                by_person.entry(p).or_default().push(i);
+            }
+        }
+        Frozen {
+            electorate,
+            by_person,
+        }
+    }
+
+    /// The voters this person may cast for, in key order (as `Electorate::voter_for_person`).
+    pub fn voters_of_person(&self, person_id: i64) -> impl Iterator<Item = &Voter> {
+        self.by_person
+            .get(&person_id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.electorate.voters[i])
+    }
+}
+
+impl std::ops::Deref for Frozen {
+    type Target = Electorate;
+    fn deref(&self) -> &Electorate {
+        &self.electorate
+    }
+}
+
+/// Parsed electorates by (subdistrict, vote, digest). The digest names the frozen text, and a
+/// vote's electorate is written once, so an entry never goes stale: no generation needed.
+#[derive(Default)]
+struct FrozenCache(Mutex<HashMap<(i64, i64, String), Arc<Frozen>>>);
+
+/// Most electorates kept parsed (each is a few MB for a large estate).
+const FROZEN_KEPT: usize = 64;
+
+/// The frozen electorate of a vote, parsed once per process.
+async fn frozen(db: &Db, sid: i64, vote_id: i64, digest: &str) -> Result<Arc<Frozen>> {
+    let memo = db.memo::<FrozenCache>();
+    let key = (sid, vote_id, digest.to_string());
+    if let Some(f) = memo.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(f);
+    }
+    let text: Option<String> = sqlx::query_scalar::<_, String>(
+        "SELECT electorate FROM vote_electorates WHERE subdistrict_id = $1 AND vote_id = $2 AND digest = $3",
+    )
+    .bind(sid)
+    .bind(vote_id)
+    .bind(digest)
+    .fetch_optional(db.read())
+    .await?;
+    let text = text.ok_or_else(|| internal("electorate", "missing for its digest"))?;
+    let parsed = tokio::task::spawn_blocking(move || serde_json::from_str::<Electorate>(&text))
+        .await
+        .map_err(|e| internal("electorate", e))?
+        .map_err(|e| internal("electorate", e))?;
+    let f = Arc::new(Frozen::new(parsed));
+    if let Ok(mut m) = memo.0.lock() {
+        if m.len() >= FROZEN_KEPT {
+            m.clear();
+        }
+        m.insert(key, f.clone());
+    }
+    Ok(f)
 }
 
 impl Vote {
@@ -187,7 +266,7 @@ fn text(r: &AnyRow, c: &str) -> Option<String> {
 
 const VOTE_COLS: &str = "id, scope_node_id, scope_path, scope_kind, scope_name, title, description, \
     matter, is_fee_change, form, thresholds, record_date, opens_at, closes_at, publicity_days, status, \
-    electorate, electorate_digest, header_digest, chain_head, ballot_count, result, publicity_until, \
+    electorate_digest, header_digest, chain_head, ballot_count, result, publicity_until, \
     created_at, opened_at, closed_at, published_at";
 
 fn vote_from(r: &AnyRow, labels: Vec<String>) -> Result<Vote> {
@@ -198,10 +277,6 @@ fn vote_from(r: &AnyRow, labels: Vec<String>) -> Result<Vote> {
     let thresholds_canonical: String = r.get("thresholds");
     let thresholds: Thresholds =
         serde_json::from_str(&thresholds_canonical).map_err(|e| internal("thresholds", e))?;
-    let electorate: Option<Electorate> = match text(r, "electorate") {
-        Some(s) => Some(serde_json::from_str(&s).map_err(|e| internal("electorate", e))?),
-        None => None,
-    };
     let result: Option<Tally> = match text(r, "result") {
         Some(s) => Some(serde_json::from_str(&s).map_err(|e| internal("result", e))?),
         None => None,
@@ -230,16 +305,27 @@ fn vote_from(r: &AnyRow, labels: Vec<String>) -> Result<Vote> {
         header_digest: text(r, "header_digest"),
         chain_head: text(r, "chain_head"),
         ballot_count: r.get("ballot_count"),
-        total_area: electorate.as_ref().map(|e| e.total_area),
-        total_owners: electorate.as_ref().map(|e| e.total_owners),
+        total_area: None,
+        total_owners: None,
         result,
         publicity_until: opt_i64(r, "publicity_until"),
         created_at: r.get("created_at"),
         opened_at: opt_i64(r, "opened_at"),
         closed_at: opt_i64(r, "closed_at"),
         published_at: opt_i64(r, "published_at"),
-        electorate,
+        electorate: None,
     })
+}
+
+/// Fills in the frozen electorate of an opened vote.
+async fn with_electorate(db: &Db, sid: i64, mut v: Vote) -> Result<Vote> {
+    if let Some(d) = v.electorate_digest.clone() {
+        let f = frozen(db, sid, v.id, &d).await?;
+        v.total_area = Some(f.total_area);
+        v.total_owners = Some(f.total_owners);
+        v.electorate = Some(f);
+    }
+    Ok(v)
 }
 
 async fn labels_of(db: &Db, sid: i64, vote_id: Option<i64>) -> Result<HashMap<i64, Vec<String>>> {
@@ -274,7 +360,7 @@ pub async fn vote(db: &Db, sid: i64, id: i64) -> Result<Vote> {
         .await?
         .remove(&id)
         .unwrap_or_default();
-    vote_from(&row, labels)
+    with_electorate(db, sid, vote_from(&row, labels)?).await
 }
 
 /// What the actor is in this vote.
@@ -283,11 +369,7 @@ pub fn standing(actor: &Actor, v: &Vote) -> Standing {
         path: &v.scope_path,
     };
     let voters = match (&v.electorate, actor.person_id) {
-        (Some(e), Some(pid)) => e
-            .voter_for_person(pid)
-            .into_iter()
-            .map(|v| v.key.clone())
-            .collect(),
+        (Some(e), Some(pid)) => e.voters_of_person(pid).map(|v| v.key.clone()).collect(),
         _ => Vec::new(),
     };
     Standing {
@@ -330,7 +412,12 @@ pub async fn list(db: &Db, actor: &Actor, status: Option<&str>) -> Result<Vec<(V
     let mut out = Vec::new();
     for r in &rows {
         let id: i64 = r.get("id");
-        let v = vote_from(r, labels.remove(&id).unwrap_or_default())?;
+        let v = with_electorate(
+            db,
+            sid,
+            vote_from(r, labels.remove(&id).unwrap_or_default())?,
+        )
+        .await?;
         let s = standing(actor, &v);
         if s.reads(&v.status) {
             out.push((v, s));
@@ -836,13 +923,12 @@ pub async fn open(
     let e_json = serde_json::to_string(&e).map_err(|x| internal("electorate", x))?;
     let mut tx = db.begin().await?;
     let done = sqlx::query(
-        "UPDATE votes SET status = 'open', electorate = $3, electorate_digest = $4, \
-         header_digest = $5, chain_head = $5, record_date = $6, opened_by = $7, opened_at = $8 \
+        "UPDATE votes SET status = 'open', electorate_digest = $3, \
+         header_digest = $4, chain_head = $4, record_date = $5, opened_by = $6, opened_at = $7 \
          WHERE subdistrict_id = $1 AND id = $2 AND status = 'draft'",
     )
     .bind(sid)
     .bind(id)
-    .bind(&e_json)
     .bind(&digest)
     .bind(&genesis)
     .bind(&record_date)
@@ -856,6 +942,15 @@ pub async fn open(
             "the vote was opened meanwhile",
         )));
     }
+    sqlx::query(
+        "INSERT INTO vote_electorates (subdistrict_id, vote_id, digest, electorate) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(sid)
+    .bind(id)
+    .bind(&digest)
+    .bind(&e_json)
+    .execute(&mut *tx)
+    .await?;
     let problems: Vec<String> = e
         .problems
         .iter()
@@ -909,14 +1004,14 @@ pub fn check_choice(form: &Form, choice: Choice) -> Result<Choice> {
     }
 }
 
-fn already_voted() -> Error {
+pub(super) fn already_voted() -> Error {
     Error::Conflict(Text::new(
         "该房屋(业主)已经投过票,每户只能投一票",
         "this room/owner has already voted; each owner casts one ballot",
     ))
 }
 
-fn period_refusal(v: &Vote, now: i64) -> Option<Error> {
+pub(super) fn period_refusal(v: &Vote, now: i64) -> Option<Error> {
     if v.status != "open" {
         return Some(Error::Conflict(Text::owned(
             format!("表决不在进行中(当前状态:{})", status_label(&v.status).zh),
@@ -1164,13 +1259,18 @@ pub async fn cast_online(
         proxy_attachment_sha256: None,
         cast_at_ms: now,
     };
-    let aside = Aside {
-        cast_user_id: Some(actor.user_id),
-        entered_by: None,
-        proxy_holder: String::new(),
-        paper_id: None,
+    // Online ballots share their commit with the others arriving at the same moment.
+    let choice_json = serde_json::to_string(&nb.choice).map_err(|e| internal("choice", e))?;
+    let pending = super::ballot_batch::Pending {
+        actor: actor.clone(),
+        vote: Arc::new(v),
+        ballot: nb,
+        choice_json,
+        now,
     };
-    let rec = seal(db, actor, &v, nb, aside, now).await?;
+    let rec = db
+        .grouped_bulk::<super::ballot_batch::BallotBatch>(pending)
+        .await??;
     Ok(chain::receipt(&rec))
 }
 
