@@ -158,6 +158,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: None,
         postgres: None,
     },
+    Migration {
+        version: 21,
+        name: "hall_documents",
+        both: Some(include_str!("migrations/0021_hall_documents.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

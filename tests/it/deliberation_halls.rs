@@ -247,6 +247,7 @@ async fn lift_retrofit_hall_runs_its_five_functions() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{p}");
         assert_eq!(p["status"], "published");
+        publicity_documents(&app, hall, p["id"].as_i64().unwrap(), m["id"].as_i64().unwrap(), &staff, &resident).await;
 
         // Errand proxy: requested → (done refused) → accepted → in progress → done.
         let (s, e) = app
@@ -361,8 +362,8 @@ async fn lift_retrofit_hall_runs_its_five_functions() {
             )
             .await;
         // create, host + 4 members, 2 questions, 2 answers, feedback, mediation + 2 outcomes
-        // (one adjourned), publicity, errand + 3 steps, close.
-        assert_eq!(audited, 1 + 5 + 2 + 2 + 1 + 3 + 1 + 4 + 1);
+        // (one adjourned), publicity + its document, errand + 3 steps, close.
+        assert_eq!(audited, 1 + 5 + 2 + 2 + 1 + 3 + 1 + 1 + 4 + 1);
     })
     .await;
 }
@@ -642,4 +643,101 @@ async fn hall_pages_render_in_chinese_and_take_forms() {
         assert!(html.contains("Consultation") && html.contains("Errand proxy"));
     })
     .await;
+}
+
+/// Policy publicity's documents: staff attach a file, whoever reads the hall downloads it;
+/// the type comes from the bytes; nobody else attaches, and only publicity takes files.
+async fn publicity_documents(
+    app: &TestApp,
+    hall: i64,
+    item: i64,
+    other_item: i64,
+    staff: &str,
+    resident: &str,
+) {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let pdf = b"%PDF-1.4\n% lift retrofit policy\n%%EOF\n".to_vec();
+    let url = format!("/api/v1/halls/{hall}/items/{item}/documents");
+    let (s, d) = app
+        .post_json(
+            &url,
+            staff,
+            json!({ "file_name": "C:\\政策\\加梯补贴细则.pdf", "file_base64": b64(&pdf) }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert_eq!(d["file_name"], "加梯补贴细则.pdf");
+    assert_eq!(d["content_type"], "application/pdf");
+    assert_eq!(d["size"], pdf.len());
+    let doc = d["id"].as_i64().unwrap();
+    // A resident of the place reads the item with its document and downloads the bytes.
+    let (s, items) = app
+        .get_json(
+            &format!("/api/v1/halls/{hall}/items?function=publicity"),
+            resident,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{items}");
+    let listed = items
+        .as_array()
+        .or_else(|| items["items"].as_array())
+        .unwrap();
+    let it = listed.iter().find(|i| i["id"] == item).unwrap();
+    assert_eq!(it["documents"][0]["id"], doc, "{it}");
+    let req = axum::http::Request::get(format!("/api/v1/halls/{hall}/documents/{doc}"))
+        .header("authorization", format!("Bearer {resident}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (s, h, bytes) = app.send(req).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(bytes, pdf);
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("filename*=UTF-8''"));
+    // Refusals: a resident cannot attach; a script is no document; mediation takes no files;
+    // broken base64 says so.
+    let (s, _) = app
+        .post_json(
+            &url,
+            resident,
+            json!({ "file_name": "a.pdf", "file_base64": b64(&pdf) }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = app
+        .post_json(
+            &url,
+            staff,
+            json!({ "file_name": "x.pdf", "file_base64": b64(b"<script>1</script>") }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["errors"][0]["field"], "file", "{e}");
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/halls/{hall}/items/{other_item}/documents"),
+            staff,
+            json!({ "file_name": "a.pdf", "file_base64": b64(&pdf) }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, e) = app
+        .post_json(
+            &url,
+            staff,
+            json!({ "file_name": "a.pdf", "file_base64": "%%%" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, _) = app
+        .get_json(
+            &format!("/api/v1/halls/{hall}/documents/{}", doc + 1),
+            resident,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

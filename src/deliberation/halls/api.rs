@@ -39,6 +39,11 @@ pub fn routes() -> Router<AppState> {
         .route("/halls/{id}/items", get(items).post(add_item))
         .route("/halls/{id}/items/{item_id}/answers", post(answer))
         .route("/halls/{id}/items/{item_id}/steps", post(step))
+        .route(
+            "/halls/{id}/items/{item_id}/documents",
+            post(add_document).layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_JSON_LIMIT)),
+        )
+        .route("/halls/{id}/documents/{doc_id}", get(document))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
@@ -215,4 +220,48 @@ async fn pending(
     }
     let topics = store::pending_topics(&st.db, sid, &node.path).await?;
     Ok(Json(json!({ "node_id": node.id, "topics": topics })))
+}
+
+/// A document sent as JSON: base64 grows a file by a third.
+const DOCUMENT_JSON_LIMIT: usize = super::documents::MAX_BYTES / 3 * 4 + 64 * 1024;
+
+#[derive(Debug, serde::Deserialize)]
+struct NewDocument {
+    #[serde(default)]
+    file_name: String,
+    #[serde(default)]
+    file_base64: String,
+}
+
+/// `POST /halls/{id}/items/{item_id}/documents` `{file_name, file_base64}`: 201 with the document.
+async fn add_document(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path((id, item_id)): Path<(i64, i64)>,
+    Body(b): Body<NewDocument>,
+) -> Result<(StatusCode, Json<Value>)> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b.file_base64.trim())
+        .map_err(|_| {
+            Error::field(
+                "file_base64",
+                crate::i18n::Text::new("文件不是有效的 base64", "the file is not valid base64"),
+            )
+        })?;
+    let d = super::documents::add(&st.db, &actor, id, item_id, &b.file_name, bytes).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(d).unwrap_or_default()),
+    ))
+}
+
+/// `GET /halls/{id}/documents/{doc_id}`: the file itself.
+async fn document(
+    State(st): State<AppState>,
+    actor: Actor,
+    Path((id, doc_id)): Path<(i64, i64)>,
+) -> Result<axum::response::Response> {
+    let (d, bytes) = super::documents::file(&st.db, &actor, id, doc_id).await?;
+    Ok(super::documents::response(&d, bytes))
 }

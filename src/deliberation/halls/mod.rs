@@ -8,6 +8,7 @@
 //! - `rules.rs`: pure — functions, roles, channels, who may do what, status transitions.
 //! - `store.rs`: the tables of migration 12; every write one transaction with its audit entry;
 //!   `pending_topics` for meeting agendas.
+//! - `documents.rs`: files attached to policy publicity (migration 21), sniffed from their bytes.
 //! - `web.rs`: `/halls`, `/halls/new`, `/halls/{id}` and its forms.
 //! - `api.rs`: `/api/v1/halls…`.
 
@@ -16,6 +17,7 @@ use axum::Router;
 use crate::web::AppState;
 
 pub mod api;
+pub mod documents;
 pub mod rules;
 pub mod store;
 pub mod web;

@@ -108,6 +108,8 @@ pub struct Item {
     pub recorded_at: i64,
     pub version: i64,
     pub replies: Vec<Reply>,
+    /// Publicity only: the files published with it.
+    pub documents: Vec<super::documents::Document>,
 }
 
 impl Item {
@@ -955,6 +957,7 @@ fn item_from(r: &AnyRow) -> Item {
         recorded_at: r.get("recorded_at"),
         version: r.get("version"),
         replies: Vec::new(),
+        documents: Vec::new(),
     }
 }
 
@@ -1008,14 +1011,19 @@ pub async fn items(
     .fetch_all(db.read())
     .await?;
     let mut replies = replies(db, sid, hall_id).await?;
-    Ok(rows
+    let mut out: Vec<Item> = rows
         .iter()
         .map(item_from)
         .map(|mut i| {
             i.replies = replies.remove(&i.id).unwrap_or_default();
             i
         })
-        .collect())
+        .collect();
+    if function.is_none_or(|f| f == Function::Publicity) {
+        let docs = super::documents::of_hall(db, sid, hall_id).await?;
+        super::documents::attach(&mut out, docs);
+    }
+    Ok(out)
 }
 
 /// One contribution of a hall with its replies.
@@ -1034,6 +1042,10 @@ pub async fn item(db: &Db, sid: i64, hall_id: i64, id: i64) -> Result<Item> {
         .await?
         .remove(&id)
         .unwrap_or_default();
+    if i.function == Function::Publicity.as_str() {
+        let docs = super::documents::of_hall(db, sid, hall_id).await?;
+        super::documents::attach(std::slice::from_mut(&mut i), docs);
+    }
     Ok(i)
 }
 

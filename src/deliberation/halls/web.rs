@@ -40,6 +40,11 @@ pub fn routes() -> Router<AppState> {
         .route("/halls/{id}/items", post(add_item))
         .route("/halls/{id}/items/{item_id}/answers", post(answer))
         .route("/halls/{id}/items/{item_id}/steps", post(step))
+        .route(
+            "/halls/{id}/items/{item_id}/documents",
+            post(add_document).layer(axum::extract::DefaultBodyLimit::max(DOCUMENT_LIMIT)),
+        )
+        .route("/halls/{id}/documents/{doc_id}", get(document))
 }
 
 type Fields = HashMap<String, String>;
@@ -491,6 +496,97 @@ fn step_form(ctx: &Ctx, h: &Hall, s: Standing, it: &Item, failed: Option<&Failed
     }
 }
 
+/// A document upload's body: the file plus the form's few fields.
+const DOCUMENT_LIMIT: usize = super::documents::MAX_BYTES + 64 * 1024;
+
+fn documents_list(h: &Hall, it: &Item) -> Markup {
+    html! {
+        @if !it.documents.is_empty() {
+            ul.documents {
+                @for d in &it.documents {
+                    li {
+                        a href={ "/halls/" (h.id) "/documents/" (d.id) } { (d.file_name) }
+                        " " small { "(" (size_label(d.size)) ")" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn size_label(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!(
+            "{}.{} MB",
+            bytes / (1024 * 1024),
+            bytes % (1024 * 1024) * 10 / (1024 * 1024)
+        )
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+fn document_form(
+    ctx: &Ctx,
+    h: &Hall,
+    s: Standing,
+    it: &Item,
+    failed: Option<&Failed<'_>>,
+) -> Markup {
+    if h.status != "open" || !rules::may(s, Op::Run) || it.function != "publicity" {
+        return html! {};
+    }
+    let key = format!("document:{}", it.id);
+    let errors: &[FieldError] = match failed {
+        Some(x) if x.form == key => x.errors,
+        _ => &[],
+    };
+    html! {
+        form.stack method="post" enctype="multipart/form-data"
+            action={ "/halls/" (h.id) "/items/" (it.id) "/documents?_csrf=" (ctx.csrf) } {
+            label { (ctx.t("附上文件(PDF、图片、Word、Excel,不超过 10 MB)", "Attach a file (PDF, image, Word, Excel; at most 10 MB)"))
+                input type="file" name="file" required
+                    accept="application/pdf,image/jpeg,image/png,image/webp,.docx,.xlsx,.pptx";
+                (errors_for(ctx, errors, "file"))
+            }
+            button type="submit" { (ctx.t("上传", "Upload")) }
+        }
+    }
+}
+
+async fn add_document(
+    p: Page,
+    Path((id, item_id)): Path<(i64, i64)>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response> {
+    let reject = |status, text: String| crate::web::errors::map_rejection(status, &text);
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(reject(e.status(), e.body_text())),
+        };
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| reject(e.status(), e.body_text()))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    let r = super::documents::add(&p.ctx.state.db, &p.actor, id, item_id, &name, bytes).await;
+    let key = format!("document:{item_id}");
+    after(&p, id, "publicity", &key, &Fields::new(), r.map(|_| ())).await
+}
+
+async fn document(p: Page, Path((id, doc_id)): Path<(i64, i64)>) -> Result<Response> {
+    let (d, bytes) = super::documents::file(&p.ctx.state.db, &p.actor, id, doc_id).await?;
+    Ok(super::documents::response(&d, bytes))
+}
+
 fn item_card(ctx: &Ctx, h: &Hall, s: Standing, it: &Item, failed: Option<&Failed<'_>>) -> Markup {
     html! {
         div.card id={ "item-" (it.id) } {
@@ -501,6 +597,7 @@ fn item_card(ctx: &Ctx, h: &Hall, s: Standing, it: &Item, failed: Option<&Failed
             @if !it.title.is_empty() && !it.body.is_empty() { p { (it.body) } }
             @else if it.title.is_empty() && it.body.chars().count() > 40 { p { (it.body) } }
             @if !it.link.is_empty() { p { a href=(it.link) rel="noopener noreferrer" { (it.link) } } }
+            (documents_list(h, it))
             @if it.function == "mediation" {
                 dl.facts {
                     dt { (ctx.t("当事各方", "Parties")) } dd { (it.parties.join("、")) }
@@ -530,6 +627,7 @@ fn item_card(ctx: &Ctx, h: &Hall, s: Standing, it: &Item, failed: Option<&Failed
             }
             @if rules::Function::parse(&it.function).is_some_and(Function::answered) { (answer_form(ctx, h, s, it, failed)) }
             @if matches!(it.function.as_str(), "errand" | "mediation") { (step_form(ctx, h, s, it, failed)) }
+            (document_form(ctx, h, s, it, failed))
         }
     }
 }
