@@ -135,6 +135,7 @@ async fn serve(db: Db, seal: crate::pii::Seal, listen: &str, secure: bool) -> an
     let state = crate::web::AppState::new(db.clone(), seal, secure);
     crate::notify::spawn_worker(state.clone());
     crate::cases::watch::spawn(state.clone());
+    crate::property::committees::spawn(state.clone());
     let app = crate::web::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())

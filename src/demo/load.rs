@@ -328,6 +328,10 @@ pub async fn load_one(
         create_account(&mut tx, &actor, plan, &ids, username, hash.clone()).await?;
     }
 
+    // Two years of property governance history, so the figures the seed reports show up.
+    crate::property::companies::seed::seed_history(&mut tx, &actor, sid, crate::clock::now_ms())
+        .await?;
+    step("governance history");
     let loaded = Loaded {
         subdistrict_id: sid,
         grids: plan.count(crate::tree::NodeKind::Grid) as u64,

@@ -8,9 +8,11 @@
 //! - `fund/`: the special maintenance fund (专项维修资金): a hash-chained ledger per building
 //!   and room, apportionment, withdrawals against an owners' decision, `redbutler ledger verify`.
 //! - `mediation/`: lawyer mediation (律师调解) of property disputes.
+//! - `web.rs`: `/governance`, the way into the five parts, with the subdistrict's figures.
 
 pub mod committees;
 pub mod companies;
 pub mod fund;
 pub mod mediation;
 pub mod office;
+pub mod web;

@@ -66,6 +66,7 @@ async fn home(p: Page) -> Result<Markup> {
                         h3 { (ctx.t("我的房屋", "My rooms")) }
                         ul.list { @for (r, _) in &rooms { li { a href={ "/rooms/" (r.id) } { (r.number) } span.muted {
                             @if let Some(a) = r.effective_area() { (crate::tree::area::format(a)) " m²" }
+                            " · " a href={ "/fund/rooms/" (r.id) } { (ctx.t("维修资金", "maintenance fund")) }
                         } } } }
                     }
                 }
@@ -73,6 +74,9 @@ async fn home(p: Page) -> Result<Markup> {
         }
         None => None,
     };
+    let now = crate::clock::now_ms();
+    let governance =
+        crate::property::web::figures(ctx, &p.actor, now - 730 * 86_400_000, now).await?;
     let shortcuts = shortcuts(ctx, &p.actor);
     let body = html! {
         h1 { (ctx.t("您好,", "Hello, ")) (p.actor.display_name) }
@@ -85,6 +89,7 @@ async fn home(p: Page) -> Result<Markup> {
             p.notice { (ctx.t("您的账户还没有角色,请联系街道管理员授权。", "Your account has no role yet; ask the subdistrict admin to grant one.")) }
         }
         @for s in sections { (s) }
+        @if let Some(g) = governance { (g) }
         @if let Some(m) = mine { (m) }
     };
     Ok(layout::page(ctx, ctx.t("首页", "Home"), body))

@@ -69,6 +69,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                             @if a.grants.iter().any(|g| !matches!(g.role, Role::Resident | Role::Owner)) {
                                 a href="/measures" { (ctx.t("成效", "Measures")) }
                                 a href="/five-step" { (ctx.t("五步工作法", "Five steps")) }
+                                a href="/governance" { (ctx.t("物业治理", "Property")) }
                             }
                             // The unread count is an image (`notify::web`), so the shell needs no database.
                             a.inbox href="/inbox" { (ctx.t("通知", "Inbox")) " " img.badge src="/inbox/badge.svg" alt="" height="16"; }

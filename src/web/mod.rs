@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::deliberation::halls::routes())
         .merge(crate::deliberation::meetings::routes())
         .merge(crate::votes::desk::routes())
+        .merge(crate::property::web::routes())
         .merge(crate::property::office::routes())
         .merge(crate::property::committees::routes())
         .merge(crate::property::companies::routes())

@@ -14,6 +14,7 @@ mod categories;
 mod chat_relay;
 mod deliberation_halls;
 mod five_step;
+mod governance;
 mod intake;
 mod measures;
 mod notify;
