@@ -243,6 +243,10 @@ async fn inactivity_and_overdue_steps_are_alerted() {
         assert_eq!((r["steps"][0]["late"].as_bool(), r["steps"][0]["overdue"].as_bool()), (Some(true), Some(false)));
         let (_, d) = app.get_json(&format!("/api/v1/committees/{id}"), &t).await;
         assert!(alert_kinds(&d["committee"]).is_empty(), "{d}");
+        // The votes' re-election list links the running process and shows its open end.
+        let (_, cookies) = app.browser_login("admin", crate::harness::PASSWORD).await;
+        let (_, _, html) = app.browser_get("/votes/reelections", &cookies).await;
+        assert!(html.contains(&format!("/committees/{id}")) && html.contains("至换届备案"), "{html}");
         // Only one re-election at a time.
         let (s, _) = app
             .post_json(&format!("/api/v1/committees/{id}/reelections"), &t, json!({ "trigger": "term_end" }))

@@ -1957,6 +1957,9 @@ pub struct Reelection {
     pub ends_on: String,
     pub note: String,
     pub created_at: i64,
+    /// Set when an owners' committee's re-election process drives the period
+    /// (`property::committees`); its end is then the filing, `ends_on` empty until then.
+    pub committee_id: Option<i64>,
 }
 
 /// A re-election period as typed: Shanghai dates, both days included.
@@ -2060,14 +2063,15 @@ pub async fn add_reelection(
         ends_on: n.ends_on.trim().to_string(),
         note,
         created_at: now,
+        committee_id: None,
     })
 }
 
 /// The re-election periods at places the actor may read, latest first.
 pub async fn reelections(db: &Db, actor: &Actor) -> Result<Vec<Reelection>> {
     let rows = sqlx::query(
-        "SELECT p.id, p.node_id, p.node_path, p.starts_on, p.ends_on, p.note, p.created_at, n.name \
-         FROM reelection_periods p LEFT JOIN nodes n ON n.subdistrict_id = p.subdistrict_id AND n.id = p.node_id \
+        "SELECT p.id, p.node_id, p.node_path, p.starts_on, p.ends_on, p.note, p.created_at, n.name, \
+         p.committee_id FROM reelection_periods p LEFT JOIN nodes n ON n.subdistrict_id = p.subdistrict_id AND n.id = p.node_id \
          WHERE p.subdistrict_id = $1 ORDER BY p.starts_at DESC, p.id DESC",
     )
     .bind(actor.subdistrict_id)
@@ -2087,6 +2091,7 @@ pub async fn reelections(db: &Db, actor: &Actor) -> Result<Vec<Reelection>> {
             ends_on: r.get("ends_on"),
             note: r.get("note"),
             created_at: r.get("created_at"),
+            committee_id: opt_i64(r, "committee_id"),
         })
         .collect())
 }

@@ -1010,7 +1010,13 @@ async fn render_reelections(p: &Page, f: &Pairs, errors: &[FieldError]) -> Resul
         (layout::crumbs(&[("/votes".into(), ctx.t("业主表决", "Owners' votes").into()), (String::new(), ctx.t("换届期", "Re-election periods").into())]))
         h1 { (ctx.t("业委会换届期", "Owners' committee re-election periods")) }
         p.muted { (ctx.text(&crate::votes::rules::REELECTION_REFUSAL)) }
-        ul.list { @for r in &list { li { span { strong { (r.node_name) } br; span.muted { (r.starts_on) " — " (r.ends_on) " · " (r.note) } } } } }
+        ul.list { @for r in &list { li { span {
+            @if let Some(c) = r.committee_id { a href={ "/committees/" (c) } { strong { (r.node_name) } } }
+            @else { strong { (r.node_name) } }
+            br; span.muted { (r.starts_on) " — "
+                @if r.ends_on.is_empty() { (ctx.t("至换届备案", "until the filing")) } @else { (r.ends_on) }
+                " · " (r.note) }
+        } } } }
         @if !scopes.is_empty() {
             form.stack.card method="post" action="/votes/reelections" {
                 (csrf(ctx))
