@@ -75,6 +75,7 @@ async fn home(p: Page) -> Result<Markup> {
         None => None,
     };
     let now = crate::clock::now_ms();
+    let votes = crate::votes::desk::store::awaiting(db, &p.actor, now).await?;
     let governance =
         crate::property::web::figures(ctx, &p.actor, now - 730 * 86_400_000, now).await?;
     let shortcuts = shortcuts(ctx, &p.actor);
@@ -87,6 +88,15 @@ async fn home(p: Page) -> Result<Markup> {
         }
         @if sections.is_empty() && mine.is_none() {
             p.notice { (ctx.t("您的账户还没有角色,请联系街道管理员授权。", "Your account has no role yet; ask the subdistrict admin to grant one.")) }
+        }
+        @if !votes.is_empty() {
+            section.card {
+                h2 { (ctx.t("待您表决", "Votes awaiting your ballot")) }
+                ul.list { @for v in &votes { li {
+                    a href={ "/votes/" (v.id) } { strong { (v.title) } }
+                    span.muted { (v.scope_name) " · " (ctx.t("截止", "closes")) " " (crate::clock::format_local(v.closes_at)) }
+                } } }
+            }
         }
         @for s in sections { (s) }
         @if let Some(g) = governance { (g) }

@@ -595,6 +595,11 @@ async fn pages_for_owners_and_the_desk() {
         }
         // The resident votes on the page (no JavaScript) and sees the receipt.
         let (_, res) = app.browser_login("resident", PASSWORD).await;
+        // Their home page says the vote awaits them; the admin, no owner, is not asked.
+        let (_, _, home) = app.browser_get("/", &res).await;
+        assert!(home.contains("待您表决") && home.contains(&format!("/votes/{id}")), "{home}");
+        let (_, _, home) = app.browser_get("/", &admin).await;
+        assert!(!home.contains("待您表决"));
         let (s, _, body) = app.browser_get(&format!("/votes/{id}"), &res).await;
         assert_eq!(s, StatusCode::OK);
         assert!(body.contains("方案一") && body.contains("投票"), "{body}");
@@ -608,6 +613,8 @@ async fn pages_for_owners_and_the_desk() {
         let (s, _, body) = app.browser_post(&format!("/votes/{id}/ballot"), &res, "choice=option:1").await;
         assert_eq!(s, StatusCode::CONFLICT, "{body}");
         assert!(body.contains("已经投过票"));
+        let (_, _, home) = app.browser_get("/", &res).await;
+        assert!(!home.contains("待您表决"), "voted: no longer awaiting");
         // The desk enters a paper ballot on the page; a second staff user checks it.
         let key3 = format!("p%3A{}", w.p3.0);
         let (s, _, body) = app

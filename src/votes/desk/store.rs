@@ -1054,6 +1054,30 @@ struct Aside {
     paper_id: Option<i64>,
 }
 
+/// The open votes in which the actor may still cast a ballot for someone (their home page).
+pub async fn awaiting(db: &Db, actor: &Actor, now: i64) -> Result<Vec<Vote>> {
+    if actor.person_id.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (v, s) in list(db, actor, Some("open")).await? {
+        if !v.in_period(now) || s.voters.is_empty() {
+            continue;
+        }
+        let mut open = false;
+        for k in &s.voters {
+            if !has_ballot(db, actor.subdistrict_id, v.id, k).await? {
+                open = true;
+                break;
+            }
+        }
+        if open {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
 async fn has_ballot(db: &Db, sid: i64, vote_id: i64, key: &str) -> Result<bool> {
     Ok(sqlx::query(
         "SELECT seq FROM ballots WHERE subdistrict_id = $1 AND vote_id = $2 AND voter_key = $3",
