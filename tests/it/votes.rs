@@ -184,6 +184,27 @@ async fn a_vote_from_draft_to_published_notice() {
         assert_eq!(v["total_owners"], 4);
         assert_eq!(v["total_area"], 8_550 + 9_000 + 10_000 + 7_450);
         assert_eq!(v["header_digest"], v["chain_head"]);
+        // Every owner with an account is told, once; staff without a home there are not.
+        let kinds = |inbox: &Value| -> Vec<String> {
+            inbox["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["kind"].as_str().unwrap_or("").to_string())
+                .collect()
+        };
+        let (_, inbox) = app.get_json("/api/v1/inbox", &w.p4.1).await;
+        assert_eq!(
+            kinds(&inbox).iter().filter(|k| *k == "vote.opened").count(),
+            1,
+            "{inbox}"
+        );
+        assert_eq!(inbox["items"][0]["link"], format!("/votes/{id}"));
+        let (_, inbox) = app.get_json("/api/v1/inbox", &w.admin).await;
+        assert!(
+            !kinds(&inbox).contains(&"vote.opened".to_string()),
+            "{inbox}"
+        );
         // A registry change afterwards does not change the open vote.
         room(&app, f, "506", 12_000, &[w.p3.0]).await;
         let mut tx = app.db.begin().await.unwrap();
@@ -410,6 +431,13 @@ async fn a_vote_from_draft_to_published_notice() {
             "{n}"
         );
 
+        let (_, inbox) = app.get_json("/api/v1/inbox", &w.p3.1).await;
+        assert!(
+            inbox["items"].as_array().unwrap().iter().any(
+                |i| i["kind"] == "vote.published" && i["link"] == format!("/votes/{id}/notice")
+            ),
+            "{inbox}"
+        );
         // The export verifies with the independent recount; a tampered one does not.
         let req = Request::get(format!("/api/v1/votes/{id}/export"))
             .header(header::AUTHORIZATION, format!("Bearer {}", w.staff_b))

@@ -968,8 +968,92 @@ pub async fn open(
         change = change.reason(reason.trim());
     }
     audit::record(&mut tx, actor, change).await?;
+    let notice = crate::notify::Notice {
+        kind: "vote.opened".into(),
+        case_id: None,
+        title_zh: format!("请参加业主表决:{}", v.title),
+        title_en: format!("Please vote: {}", v.title),
+        body_zh: format!(
+            "{} 的业主表决已开始,截止 {}(北京时间)。",
+            v.scope_name,
+            format_local(v.closes_at)
+        ),
+        body_en: format!(
+            "The owners' vote of {} is open until {} (Shanghai time).",
+            v.scope_name,
+            format_local(v.closes_at)
+        ),
+        link: format!("/votes/{id}"),
+    };
+    tell_voters(&mut tx, sid, &e, &notice, now).await?;
+    crate::notify::notify_unit(&mut tx, sid, v.scope_node_id, &notice).await?;
     tx.commit().await?;
     vote(db, sid, id).await
+}
+
+/// Puts `notice` in the inbox of every user who may cast a ballot in `e` (a user linked to an
+/// owner person of record), with multi-row inserts: an estate's owners at once.
+async fn tell_voters(
+    tx: &mut crate::storage::Tx,
+    sid: i64,
+    e: &Electorate,
+    notice: &crate::notify::Notice,
+    now: i64,
+) -> Result<usize> {
+    let persons: std::collections::HashSet<i64> = e
+        .voters
+        .iter()
+        .flat_map(|v| v.persons.iter().copied())
+        .collect();
+    if persons.is_empty() {
+        return Ok(0);
+    }
+    let users: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, person_id FROM users WHERE subdistrict_id = $1 AND disabled = 0 AND person_id IS NOT NULL",
+    )
+    .bind(sid)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut rows = crate::storage::bulk::Inserter::for_db(
+        crate::storage::dialect_of(tx),
+        "inbox",
+        &[
+            "subdistrict_id",
+            "id",
+            "user_id",
+            "kind",
+            "case_id",
+            "title_zh",
+            "title_en",
+            "body_zh",
+            "body_en",
+            "link",
+            "created_at",
+        ],
+    );
+    let mut n = 0;
+    for (uid, _) in users.iter().filter(|(_, p)| persons.contains(p)) {
+        rows.push(
+            tx,
+            vec![
+                sid.into(),
+                next_id().into(),
+                (*uid).into(),
+                notice.kind.as_str().into(),
+                None::<i64>.into(),
+                notice.title_zh.as_str().into(),
+                notice.title_en.as_str().into(),
+                notice.body_zh.as_str().into(),
+                notice.body_en.as_str().into(),
+                notice.link.as_str().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        n += 1;
+    }
+    rows.flush(tx).await?;
+    Ok(n)
 }
 
 /// Checks that a choice fits the form; candidates come back sorted (their order on a ballot
@@ -1864,6 +1948,26 @@ pub async fn publish(db: &Db, actor: &Actor, id: i64, now: i64) -> Result<Vote> 
             .after(json!({ "status": "published", "publicity_until": until })),
     )
     .await?;
+    if let Some(e) = &v.electorate {
+        let outcome = v.result.as_ref().map(|t| t.summary());
+        let notice = crate::notify::Notice {
+            kind: "vote.published".into(),
+            case_id: None,
+            title_zh: format!("表决结果公示:{}", v.title),
+            title_en: format!("Vote result published: {}", v.title),
+            body_zh: outcome
+                .as_ref()
+                .map(|t| t.zh.to_string())
+                .unwrap_or_default(),
+            body_en: outcome
+                .as_ref()
+                .map(|t| t.en.to_string())
+                .unwrap_or_default(),
+            link: format!("/votes/{id}/notice"),
+        };
+        tell_voters(&mut tx, sid, e, &notice, now).await?;
+        crate::notify::notify_unit(&mut tx, sid, v.scope_node_id, &notice).await?;
+    }
     tx.commit().await?;
     vote(db, sid, id).await
 }
