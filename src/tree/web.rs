@@ -195,6 +195,7 @@ async fn render_node(
         (crumbs(&trail))
         @if can_edit { p.actions { a href={ "/tree/" (id) "/edit" } { (ctx.t("修改名称", "Rename")) } } }
         h1 { (node.name) " " (kind_tag(ctx, &node)) @if let Some(t) = node.track { " " span.tag.(t.as_str()) { (ctx.text(&t.label())) } } }
+        @if node.kind == NodeKind::Building { p.actions { a href={ "/fund/buildings/" (id) } { (ctx.t("专项维修资金", "Maintenance fund")) } } }
         div.grid {
             @if counts.communities > 0 { div.stat { b { (counts.communities) } span { (ctx.t("居民区", "communities")) } } }
             @if counts.villages > 0 { div.stat { b { (counts.villages) } span { (ctx.t("村", "villages")) } } }
@@ -453,6 +454,7 @@ async fn room_page(p: Page, Path(id): Path<i64>) -> Result<Markup> {
             p.actions { a href={ "/rooms/" (id) "/edit" } { (ctx.t("更正房屋信息", "Correct this room")) } }
         }
         @if is_owner_view { p.muted { (ctx.t("这是您名下的房屋。", "This room is yours.")) } }
+        p.actions { a href={ "/fund/rooms/" (id) } { (ctx.t("维修资金分户账", "Maintenance fund statement")) } }
         div.table-wrap { table {
             tr { th { (ctx.t("登记面积", "Registered area")) } td { (area_cell(room.registered_area)) " m²" } }
             tr { th { (ctx.t("实测面积", "Surveyed area")) } td { (area_cell(room.surveyed_area)) " m²" } }
