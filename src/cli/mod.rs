@@ -1,6 +1,7 @@
 //! The `redbutler` command line: serve, migrate, demo, user, token, backup.
 
 mod commands;
+pub mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use anyhow::anyhow;
-use clap::ValueEnum;
 
 use super::export::{self, Report};
+pub use crate::cli::report::ReportLang;
 use crate::i18n::Lang;
 
 #[derive(clap::Subcommand, Debug)]
@@ -24,41 +24,6 @@ pub enum LedgerCommand {
         #[arg(long, value_enum)]
         lang: Option<ReportLang>,
     },
-}
-
-/// The language(s) a report is printed in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ReportLang {
-    Zh,
-    En,
-    Both,
-}
-
-impl ReportLang {
-    /// From `LANG` (e.g. `zh_CN.UTF-8`); anything else prints both.
-    pub fn from_env(lang: Option<&str>) -> ReportLang {
-        match lang.and_then(Lang::from_code) {
-            Some(Lang::Zh) => ReportLang::Zh,
-            Some(Lang::En) => ReportLang::En,
-            None => ReportLang::Both,
-        }
-    }
-
-    fn langs(self) -> &'static [Lang] {
-        match self {
-            ReportLang::Zh => &[Lang::Zh],
-            ReportLang::En => &[Lang::En],
-            ReportLang::Both => &[Lang::Zh, Lang::En],
-        }
-    }
-
-    fn line(self, f: impl Fn(Lang) -> String) -> String {
-        self.langs()
-            .iter()
-            .map(|&l| f(l))
-            .collect::<Vec<_>>()
-            .join(" / ")
-    }
 }
 
 /// Runs a ledger command.
