@@ -305,6 +305,11 @@ async fn fee_vote(app: &TestApp, t: &str, f: &Fixture, body: Value) -> StatusCod
 #[tokio::test]
 async fn a_reelection_refuses_fee_and_company_votes_until_its_filing() {
     for_each_db(|app| async move {
+        // The steps are dated today and the election vote closes 30 s from now: within two
+        // minutes of midnight in Shanghai, wait for the new day so all of it falls on one day.
+        while store::today(now() + 120_000) != today() {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
         let f = app.fixture().await;
         let t = app.token(&f, "admin").await;
         let (_, c) = committee(&app, &t, &f, json!({ "seats": 3, "starts_on": day(rules::add_months(today(), -57)) })).await;
