@@ -165,6 +165,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: None,
         postgres: None,
     },
+    Migration {
+        version: 22,
+        name: "fund_append_only",
+        both: None,
+        sqlite: Some(include_str!("migrations/0022_fund_append_only.sqlite.sql")),
+        postgres: Some(include_str!(
+            "migrations/0022_fund_append_only.postgres.sql"
+        )),
+    },
 ];
 
 /// Fills the placeholders for one dialect.

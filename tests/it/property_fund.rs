@@ -268,7 +268,23 @@ async fn deposits_a_voted_withdrawal_reversals_and_statements() {
         let report = export::verify(&x);
         assert!(report.ok, "{:?}", report.render(redbutler::i18n::Lang::En));
         assert_eq!(x.approvals.len(), 1);
-        sqlx::query("UPDATE fund_lines SET amount = amount - 1 WHERE subdistrict_id = $1 AND seq = 2 AND room_id = $2")
+        // The database itself refuses to change or delete an entry...
+        let tamper = "UPDATE fund_lines SET amount = amount - 1 WHERE subdistrict_id = $1 AND seq = 2 AND room_id = $2";
+        let refused = sqlx::query(tamper).bind(f.sid).bind(r503).execute(app.db.write()).await;
+        assert!(refused.unwrap_err().to_string().contains("append-only"));
+        let refused = sqlx::query("DELETE FROM fund_postings WHERE subdistrict_id = $1")
+            .bind(f.sid)
+            .execute(app.db.write())
+            .await;
+        assert!(refused.unwrap_err().to_string().contains("append-only"));
+        // ...so only someone who first drops its guard can, and the chain still tells.
+        let drop = if app.backend == "sqlite" {
+            "DROP TRIGGER fund_lines_no_update"
+        } else {
+            "DROP TRIGGER fund_lines_no_update ON fund_lines"
+        };
+        sqlx::query(drop).execute(app.db.write()).await.unwrap();
+        sqlx::query(tamper)
             .bind(f.sid)
             .bind(r503)
             .execute(app.db.write())
