@@ -16,7 +16,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Two years, the period the seed reports its figures over.
-const TWO_YEARS_MS: i64 = 730 * 86_400_000;
+pub const TWO_YEARS_MS: i64 = 730 * 86_400_000;
 
 /// Whether the actor works in property governance at all (not only as a resident or owner).
 pub fn in_governance(actor: &Actor) -> bool {

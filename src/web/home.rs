@@ -77,7 +77,8 @@ async fn home(p: Page) -> Result<Markup> {
     let now = crate::clock::now_ms();
     let votes = crate::votes::desk::store::awaiting(db, &p.actor, now).await?;
     let governance =
-        crate::property::web::figures(ctx, &p.actor, now - 730 * 86_400_000, now).await?;
+        crate::property::web::figures(ctx, &p.actor, now - crate::property::web::TWO_YEARS_MS, now)
+            .await?;
     let shortcuts = shortcuts(ctx, &p.actor);
     let body = html! {
         h1 { (ctx.t("您好,", "Hello, ")) (p.actor.display_name) }

@@ -13,7 +13,7 @@
 //! process slip a ballot in, the insert fails, the group commit reruns each ballot alone, and
 //! the one that collides answers "already voted".
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_core::future::BoxFuture;
@@ -26,8 +26,8 @@ use crate::audit::{self, Change};
 use crate::error::{Error, Result};
 use crate::i18n::Text;
 use crate::storage::batch::Bulk;
-use crate::storage::bulk::Inserter;
-use crate::storage::{dialect_of, is_unique_violation, Tx};
+use crate::storage::bulk::{Cell, Inserter};
+use crate::storage::{dialect_of, is_unique_violation, Dialect, Tx};
 use crate::votes::chain::{self, BallotRecord, NewBallot};
 
 /// One online ballot waiting to be sealed.
@@ -71,27 +71,7 @@ async fn write_all(tx: &mut Tx, items: Vec<Arc<Pending>>) -> Result<Vec<Result<B
             None => votes.push((k, vec![i])),
         }
     }
-    let mut rows = Inserter::for_db(
-        d,
-        "ballots",
-        &[
-            "subdistrict_id",
-            "vote_id",
-            "seq",
-            "voter_key",
-            "choice",
-            "channel",
-            "cast_by",
-            "cast_user_id",
-            "entered_by",
-            "confirmed_by",
-            "proxy_sha256",
-            "proxy_holder",
-            "cast_at",
-            "prev_hash",
-            "hash",
-        ],
-    );
+    let mut rows = inserter(d);
     let mut audits = audit::inserter(d);
     for ((sid, vote_id), list) in votes {
         let locked = sqlx::query(
@@ -141,39 +121,14 @@ async fn write_all(tx: &mut Tx, items: Vec<Arc<Pending>>) -> Result<Vec<Result<B
             prev = rec.hash.clone();
             rows.push(
                 tx,
-                vec![
-                    sid.into(),
-                    vote_id.into(),
-                    seq.into(),
-                    rec.voter_key.as_str().into(),
-                    it.choice_json.as_str().into(),
-                    rec.channel.code().into(),
-                    rec.cast_by.as_str().into(),
-                    Some(it.actor.user_id).into(),
-                    None::<i64>.into(),
-                    rec.confirmed_by.clone().into(),
-                    rec.proxy_attachment_sha256.clone().into(),
-                    "".into(),
-                    rec.cast_at_ms.into(),
-                    rec.prev_hash.as_str().into(),
-                    rec.hash.as_str().into(),
-                ],
+                row(sid, &rec, &it.choice_json, Some(it.actor.user_id), None, ""),
             )
             .await
             .map_err(collided)?;
             audits
                 .push(
                     tx,
-                    audit::row(
-                        &it.actor,
-                        Change::new("vote.ballot", "vote", Some(vote_id))
-                            .label(&it.vote.title)
-                            .after(json!({
-                                "seq": seq, "channel": rec.channel.code(),
-                                "receipt": chain::receipt_code(&rec.hash),
-                                "paper_ballot_id": null,
-                            })),
-                    ),
+                    audit::row(&it.actor, audit_change(&it.vote.title, &rec, None)),
                 )
                 .await?;
             last_hash = Some(rec.hash.clone());
@@ -201,6 +156,75 @@ async fn write_all(tx: &mut Tx, items: Vec<Arc<Pending>>) -> Result<Vec<Result<B
         .collect())
 }
 
+/// An inserter for the box's rows, built by [`row`].
+pub(super) fn inserter(d: Dialect) -> Inserter {
+    Inserter::for_db(
+        d,
+        "ballots",
+        &[
+            "subdistrict_id",
+            "vote_id",
+            "seq",
+            "voter_key",
+            "choice",
+            "channel",
+            "cast_by",
+            "cast_user_id",
+            "entered_by",
+            "confirmed_by",
+            "proxy_sha256",
+            "proxy_holder",
+            "cast_at",
+            "prev_hash",
+            "hash",
+        ],
+    )
+}
+
+/// One chained record as a row of the box; who pressed the button, who typed it in and who
+/// holds a proxy are kept beside the chain, not in it.
+pub(super) fn row(
+    sid: i64,
+    rec: &BallotRecord,
+    choice_json: &str,
+    cast_user_id: Option<i64>,
+    entered_by: Option<i64>,
+    proxy_holder: &str,
+) -> Vec<Cell> {
+    vec![
+        sid.into(),
+        rec.vote_id.into(),
+        (rec.seq as i64).into(),
+        rec.voter_key.as_str().into(),
+        choice_json.into(),
+        rec.channel.code().into(),
+        rec.cast_by.as_str().into(),
+        cast_user_id.into(),
+        entered_by.into(),
+        rec.confirmed_by.clone().into(),
+        rec.proxy_attachment_sha256.clone().into(),
+        proxy_holder.into(),
+        rec.cast_at_ms.into(),
+        rec.prev_hash.as_str().into(),
+        rec.hash.as_str().into(),
+    ]
+}
+
+/// A sealed ballot's audit entry: the ballot is secret from the audit log — that it was cast,
+/// never what it says.
+pub(super) fn audit_change<'a>(
+    title: &'a str,
+    rec: &BallotRecord,
+    paper_id: Option<i64>,
+) -> Change<'a> {
+    Change::new("vote.ballot", "vote", Some(rec.vote_id))
+        .label(title)
+        .after(json!({
+            "seq": rec.seq, "channel": rec.channel.code(),
+            "receipt": chain::receipt_code(&rec.hash), "paper_ballot_id": paper_id,
+        }))
+}
+
 /// A unique-key collision on the box: another process's ballot for the same voter (or seq)
 /// came first. Alone, that ballot answers "already voted"; in a batch, the batch reruns alone.
 fn collided(e: sqlx::Error) -> Error {
@@ -219,13 +243,12 @@ async fn voted_already(
     items: &[Arc<Pending>],
     list: &[usize],
 ) -> Result<HashSet<String>> {
-    let keys: Vec<&str> = {
-        let mut seen = HashMap::new();
-        for &i in list {
-            seen.entry(items[i].ballot.voter_key.as_str()).or_insert(());
-        }
-        seen.into_keys().collect()
-    };
+    let mut keys: Vec<&str> = list
+        .iter()
+        .map(|&i| items[i].ballot.voter_key.as_str())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
     let mut found = HashSet::new();
     for chunk in keys.chunks(500) {
         let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 3)).collect();

@@ -1223,28 +1223,17 @@ async fn seal(
             ),
         };
         let rec = chain::append(&prev, u64::try_from(seq).unwrap_or(1), nb.clone());
-        let inserted = sqlx::query(
-            "INSERT INTO ballots (subdistrict_id, vote_id, seq, voter_key, choice, channel, cast_by, \
-             cast_user_id, entered_by, confirmed_by, proxy_sha256, proxy_holder, cast_at, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(sid)
-        .bind(v.id)
-        .bind(seq)
-        .bind(&rec.voter_key)
-        .bind(&choice_json)
-        .bind(rec.channel.code())
-        .bind(&rec.cast_by)
-        .bind(aside.cast_user_id)
-        .bind(aside.entered_by)
-        .bind(rec.confirmed_by.as_deref())
-        .bind(rec.proxy_attachment_sha256.as_deref())
-        .bind(&aside.proxy_holder)
-        .bind(rec.cast_at_ms)
-        .bind(&rec.prev_hash)
-        .bind(&rec.hash)
-        .execute(&mut *tx)
-        .await;
+        let mut ins = super::ballot_batch::inserter(crate::storage::dialect_of(&mut tx));
+        let row = super::ballot_batch::row(
+            sid,
+            &rec,
+            &choice_json,
+            aside.cast_user_id,
+            aside.entered_by,
+            &aside.proxy_holder,
+        );
+        ins.push(&mut tx, row).await?;
+        let inserted = ins.flush(&mut tx).await;
         match inserted {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {
@@ -1284,14 +1273,10 @@ async fn seal(
                 )));
             }
         }
-        // The ballot is secret from the audit log: that it was cast, never what it says.
         audit::record(
             &mut tx,
             actor,
-            Change::new("vote.ballot", "vote", Some(v.id)).label(&v.title).after(json!({
-                "seq": seq, "channel": rec.channel.code(), "receipt": chain::receipt_code(&rec.hash),
-                "paper_ballot_id": aside.paper_id,
-            })),
+            super::ballot_batch::audit_change(&v.title, &rec, aside.paper_id),
         )
         .await?;
         tx.commit().await?;
