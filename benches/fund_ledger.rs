@@ -6,9 +6,13 @@
 //! withdrawals against a vote and reversals, each touching 1–3 rooms. Times
 //! `apportion` over 10,000 rooms (20 runs after a warm-up, median and maximum, checking the
 //! parts add up), then `export::verify` on the ledger in memory (every hash, every rule and
-//! every balance), and last the whole `redbutler ledger verify` path (parse the JSON, verify).
+//! every balance), and last the whole `redbutler ledger verify FILE` path exactly as the
+//! command runs it (`cli::verify_path`: read the export file from disk, parse, verify, render
+//! the report), 7 runs after a warm-up, then once on a tampered copy (the entry must be named).
 //!
-//! Run: `cargo bench --bench fund_ledger` (optionally `FUND_BENCH_ENTRIES=100000`).
+//! Run: `cargo bench --bench fund_ledger` (optionally `FUND_BENCH_ENTRIES=100000`;
+//! `FUND_BENCH_KEEP=/path/fund.jsonl` keeps the export file there, to time the real binary on
+//! it; `FUND_BENCH_V1=1` also times an old-format file).
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +20,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use redbutler::property::fund::apportion::{apportion, Weight};
 use redbutler::property::fund::chain::{append, genesis, NewPosting, Posting};
+use redbutler::property::fund::cli::{verify_path, ReportLang};
 use redbutler::property::fund::export::{self, Approval, FundHeader};
 use redbutler::property::fund::ledger::{negated, Kind, Line, Reference};
 
@@ -227,16 +232,100 @@ fn main() {
             "SLOW"
         }
     );
-    let json = export::to_json(&x);
+    // The `redbutler ledger verify FILE` path, exactly as the command runs it: read the file,
+    // parse it, check everything, render the report.
+    let keep = std::env::var_os("FUND_BENCH_KEEP").map(std::path::PathBuf::from);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = keep
+        .clone()
+        .unwrap_or_else(|| dir.path().join("fund-export.jsonl"));
     let t = Instant::now();
-    let back = export::from_slice(json.as_bytes()).unwrap_or_else(|e| panic!("{}", e.en));
-    let parsed = t.elapsed();
-    let r = export::verify(&back);
-    assert!(r.ok);
+    let text = export::to_json(&x);
+    std::fs::write(&path, text.as_bytes()).unwrap_or_else(|e| panic!("write {path:?}: {e}"));
+    let size = text.len();
+    drop(text);
     println!(
-        "redbutler ledger verify path ({} MB of JSON): parse {:.3} s + verify, total {:.3} s",
-        json.len() / 1_000_000,
-        parsed.as_secs_f64(),
+        "wrote the export ({}, {} entries): {:.1} MB in {:.2} s",
+        export::FORMAT,
+        x.postings.len(),
+        size as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
+    let mut times = Vec::new();
+    for run in 0..8 {
+        let t = Instant::now();
+        let (lines, outcome) = verify_path(&path, ReportLang::En).unwrap_or_else(|e| panic!("{e}"));
+        let d = t.elapsed();
+        assert!(outcome.is_ok(), "{lines:?}");
+        assert!(
+            lines[0].contains(&format!("{} entries", x.postings.len())),
+            "{lines:?}"
+        );
+        if run > 0 {
+            times.push(d);
+        }
+    }
+    let (med, max) = median(times);
+    println!(
+        "redbutler ledger verify FILE ({:.1} MB on disk, read + parse + verify + report): median {:.3} s, max {:.3} s (target < 1 s) {}",
+        size as f64 / 1e6,
+        med.as_secs_f64(),
+        max.as_secs_f64(),
+        if max < Duration::from_secs(1) {
+            "OK"
+        } else {
+            "SLOW"
+        }
+    );
+
+    // A tampered file still names its entry, at the same cost: one changed amount in the
+    // middle of the chain.
+    let mid = x.postings.len() / 2;
+    let mut bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+    let seq = x.postings[mid].seq;
+    let needle = format!("[{seq},\"");
+    let at = find(&bytes, needle.as_bytes()).unwrap_or_else(|| panic!("no line {seq}"));
+    let line_end = at + bytes[at..].iter().position(|&b| b == b'\n').unwrap_or(0);
+    // The posted_at_ms digit before the lines array: change its last digit.
+    let digit = at + find(&bytes[at..line_end], b",[[").unwrap_or(0) - 1;
+    bytes[digit] = if bytes[digit] == b'1' { b'2' } else { b'1' };
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(&tampered, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    drop(bytes);
+    let t = Instant::now();
+    let (lines, outcome) = verify_path(&tampered, ReportLang::En).unwrap_or_else(|e| panic!("{e}"));
+    let d = t.elapsed();
+    let err = outcome.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        err.contains(&format!("first: entry hash chain (entry {seq})")),
+        "{err}\n{lines:?}"
+    );
+    println!(
+        "the same file with entry {seq} changed: named in {:.3} s",
+        d.as_secs_f64()
+    );
+    let _ = std::fs::remove_file(&tampered);
+
+    // The old single-object format, still read (slower: it cannot be split by lines).
+    if std::env::var_os("FUND_BENCH_V1").is_some() {
+        let old = dir.path().join("fund-export-v1.json");
+        let text = export::to_json_v1(&x);
+        std::fs::write(&old, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let t = Instant::now();
+        let (_, outcome) = verify_path(&old, ReportLang::En).unwrap_or_else(|e| panic!("{e}"));
+        assert!(outcome.is_ok());
+        println!(
+            "the same ledger as an old {} file ({:.1} MB): {:.3} s",
+            export::FORMAT_V1,
+            text.len() as f64 / 1e6,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    if let Some(p) = keep {
+        println!("kept the export at {}", p.display());
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }

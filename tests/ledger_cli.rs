@@ -196,3 +196,93 @@ fn unreadable_and_malformed_files_are_clear_errors() {
     assert!(err.contains("cannot read"), "{err}");
     assert!(err.contains("missing.json"), "{err}");
 }
+
+#[test]
+fn an_old_format_file_still_verifies_and_names_a_changed_entry() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let old = export::to_json_v1(&sound());
+    assert!(old.starts_with("{\"format\":\"redbutler-fund-export/1\""));
+    let o = run(dir.path(), "old.json", old.as_bytes(), &["--lang", "en"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("[ OK ] format version: redbutler-fund-export/1"),
+        "{out}"
+    );
+    assert!(out.contains("5 entries"), "{out}");
+
+    let mut x = sound();
+    x.postings[1].amount += 1;
+    x.postings[1].lines[0].amount += 1;
+    let o = run(
+        dir.path(),
+        "old-tampered.json",
+        export::to_json_v1(&x).as_bytes(),
+        &["--lang", "en"],
+    );
+    let (out, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(err.contains("first: entry hash chain (entry 2)"), "{err}");
+}
+
+#[test]
+fn a_truncated_reordered_or_garbled_file_names_the_entry_or_the_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let good = export::to_json(&sound());
+    let lines: Vec<&str> = good.lines().collect();
+    assert_eq!(lines.len(), 6, "a header and five postings");
+
+    // Cut after a whole line: the header says five entries.
+    let cut: String = lines[..5].iter().map(|l| format!("{l}\n")).collect();
+    let o = run(dir.path(), "cut.jsonl", cut.as_bytes(), &["--lang", "en"]);
+    let (out, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("[FAIL] entry hash chain: the export states 5 entries but holds 4: entry 5 on is missing"),
+        "{out}"
+    );
+    assert!(err.contains("first: entry hash chain (entry 5)"), "{err}");
+
+    // Cut inside a line: a clear error naming the line, no report, no panic.
+    let o = run(
+        dir.path(),
+        "cut-mid.jsonl",
+        &good.as_bytes()[..good.len() - 40],
+        &["--lang", "en"],
+    );
+    let (out, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("malformed export at line 6, column "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // Two entries swapped.
+    let mut swapped = lines.clone();
+    swapped.swap(2, 3);
+    let o = run(
+        dir.path(),
+        "swapped.jsonl",
+        swapped.join("\n").as_bytes(),
+        &["--lang", "en"],
+    );
+    let (out, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        out.contains("[FAIL] entry hash chain: position 2 should hold entry 2 but holds entry 3"),
+        "{out}"
+    );
+    assert!(err.contains("(entry 2)"), "{err}");
+
+    // A garbled posting line.
+    let garbled = good.replacen("[4,\"reversal\",", "[4,\"reversal\"", 1);
+    let o = run(
+        dir.path(),
+        "garbled.jsonl",
+        garbled.as_bytes(),
+        &["--lang", "zh"],
+    );
+    let (out, err) = text(&o);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("导出文件格式错误,第 5 行第 "), "{err}");
+}

@@ -22,6 +22,10 @@ pub enum Action {
     ReadAudit,
     /// Change the subdistrict's settings (the working-day calendar, …).
     Configure,
+    /// Read a place's money accounts (the maintenance fund, the public income account) through
+    /// the ordinary pages. Third parties never do: an auditor reads exactly an engagement's
+    /// scope through `property::audits`, nothing through their role.
+    ReadAccounts,
 }
 
 /// What an action is about.
@@ -51,19 +55,30 @@ fn role_allows(role: Role, action: Action) -> bool {
         SubdistrictStaff | CommunityStaff => {
             matches!(
                 action,
-                ReadTree | ReadPeople | RevealPii(_) | EditRegistry | ExportRegistry
+                ReadTree
+                    | ReadPeople
+                    | RevealPii(_)
+                    | EditRegistry
+                    | ExportRegistry
+                    | ReadAccounts
             )
         }
         GridLeader | GridMember => {
             matches!(
                 action,
-                ReadTree | ReadPeople | RevealPii(Field::Phone) | RevealPii(Field::Address)
+                ReadTree
+                    | ReadPeople
+                    | RevealPii(Field::Phone)
+                    | RevealPii(Field::Address)
+                    | ReadAccounts
             )
         }
-        BuildingLeader | VillageGroupLeader => matches!(action, ReadTree | ReadPeople),
-        OwnersCommitteeMember | PropertyStaff | Auditor | Lawyer | SocialOrg | PairingUnit => {
-            matches!(action, ReadTree)
+        BuildingLeader | VillageGroupLeader => {
+            matches!(action, ReadTree | ReadPeople | ReadAccounts)
         }
+        // The troika's other two parties keep the estate's books with the residents' committee.
+        OwnersCommitteeMember | PropertyStaff => matches!(action, ReadTree | ReadAccounts),
+        Auditor | Lawyer | SocialOrg | PairingUnit => matches!(action, ReadTree),
         // Residents and owners act on their own records only (see `allows`).
         Resident | Owner => false,
     }
@@ -102,7 +117,10 @@ pub fn allows(actor: &Actor, action: Action, target: Target<'_>) -> bool {
         (Action::RevealPii(_), Target::Person { person_id, .. }) => {
             actor.person_id == Some(person_id)
         }
-        (Action::ReadTree | Action::ReadPeople, Target::Room { room_id, .. }) => actor
+        (
+            Action::ReadTree | Action::ReadPeople | Action::ReadAccounts,
+            Target::Room { room_id, .. },
+        ) => actor
             .grants
             .iter()
             .any(|g| g.role == Role::Owner && g.room_id == Some(room_id)),
@@ -276,6 +294,23 @@ mod tests {
         ));
         let p = vec![BUILDING_A.to_string()];
         assert!(!allows(&a, Action::ReadPeople, person(&p, 1)));
+    }
+
+    #[test]
+    fn third_parties_never_read_accounts_through_their_role() {
+        for role in crate::access::roles::ALL {
+            let a = actor(role, ROOT);
+            let third = matches!(
+                role,
+                Role::Auditor | Role::Lawyer | Role::SocialOrg | Role::PairingUnit
+            );
+            let own = matches!(role, Role::Resident | Role::Owner);
+            assert_eq!(
+                allows(&a, Action::ReadAccounts, Target::Node { path: BUILDING_A }),
+                !third && !own,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::property::companies::api_routes())
         .merge(crate::property::fund::api_routes())
         .merge(crate::property::mediation::api_routes())
+        .merge(crate::property::income::api_routes())
+        .merge(crate::property::audits::api_routes())
         .merge(crate::notify::api_routes())
         .fallback(|| async { Error::NotFound })
 }

@@ -40,6 +40,8 @@ pub fn document() -> Value {
         crate::property::companies::openapi_paths(),
         crate::property::fund::openapi_paths(),
         crate::property::mediation::openapi_paths(),
+        crate::property::income::openapi_paths(),
+        crate::property::audits::openapi_paths(),
     ] {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), extra) {
             paths.extend(more);

@@ -33,6 +33,13 @@ fn action_label(action: &str) -> Option<Text> {
         "node.create" => Text::new("新建节点", "node created"),
         "room.create" => Text::new("新建房屋", "room created"),
         "pii.reveal" => Text::new("查看敏感信息", "personal data opened"),
+        "audit_engagement.create" => Text::new("新建审计聘用", "audit engaged"),
+        "audit_engagement.read" => Text::new("审计人员查阅", "auditor read"),
+        "audit_finding.create" => Text::new("审计发现", "audit finding"),
+        "audit_finding.respond" => Text::new("回应审计发现", "finding answered"),
+        "audit_finding.close" => Text::new("关闭审计发现", "finding closed"),
+        "audit_report.submit" => Text::new("提交审计报告", "audit report submitted"),
+        "audit_report.publish" => Text::new("公示审计报告", "audit report published"),
         _ => return None,
     })
 }

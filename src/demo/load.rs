@@ -332,6 +332,13 @@ pub async fn load_one(
     crate::property::companies::seed::seed_history(&mut tx, &actor, sid, crate::clock::now_ms())
         .await?;
     step("governance history");
+    // Owners' committees with 21 re-elections, the joint offices, lawyer mediation and the
+    // maintenance fund of the first estates (see each part's `seed.rs`).
+    crate::property::committees::seed::seed_committees(&mut tx, &actor, sid, now).await?;
+    let offices = crate::property::office::seed::seed_offices(&mut tx, &actor, sid, now).await?;
+    crate::property::mediation::seed::seed_mediation(&mut tx, &actor, sid, now).await?;
+    crate::property::fund::seed::seed_funds(&mut tx, &actor, sid, now).await?;
+    step("committees, offices, mediation, fund");
     let loaded = Loaded {
         subdistrict_id: sid,
         grids: plan.count(crate::tree::NodeKind::Grid) as u64,
@@ -358,6 +365,9 @@ pub async fn load_one(
     step("accounts");
     tx.commit().await?;
     step("commit");
+    // Cases open only through the case store's group commit, so after the load commits.
+    crate::property::office::seed::raise_cases(db, &actor, &offices.to_raise).await?;
+    step("office matters raised as cases");
     Ok(loaded)
 }
 

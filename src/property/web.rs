@@ -1,7 +1,7 @@
 //! `/governance`: the way into property governance — the troika's joint office, owners'
-//! committees, property companies, the maintenance fund and lawyer mediation — with the
-//! subdistrict's figures of the last two years (re-elections, fee adjustments, selections;
-//! the seed reports 21, 8 and 16).
+//! committees, property companies, the maintenance fund, the public income account, third-party
+//! audit and lawyer mediation — with the subdistrict's figures of the last two years
+//! (re-elections, fee adjustments, selections; the seed reports 21, 8 and 16).
 
 use axum::routing::get;
 use axum::Router;
@@ -53,7 +53,7 @@ async fn hub(p: Page) -> Result<Markup> {
     let ctx = &p.ctx;
     let now = crate::clock::now_ms();
     let figures = figures(ctx, &p.actor, now - TWO_YEARS_MS, now).await?;
-    let parts: [(&str, &str, &str, &str, &str); 6] = [
+    let parts: [(&str, &str, &str, &str, &str); 8] = [
         ("/office", "三驾马车合署办公", "Troika joint office",
          "居委会、业委会、物业每周固定时段合署办公:签到、来访登记、现场事项转办。",
          "Fixed weekly hours of the residents' committee, owners' committee and property company: check-ins, visitors, matters raised."),
@@ -68,6 +68,12 @@ async fn hub(p: Page) -> Result<Markup> {
         ("/fund", "专项维修资金", "Maintenance fund",
          "按楼栋、按户的分户账:交存、利息、补充、使用(须业主表决或应急批准)、冲正、公示。",
          "Accounts per building and room: deposits, interest, top-ups, withdrawals (owners' vote or emergency approval), reversals, publication."),
+        ("/income", "公共收益", "Public income",
+         "小区共有部分的广告、停车、场地等收益及其使用,按季度补充维修资金(超过50%)并公示。",
+         "Income from the common parts (advertising, parking, venues) and its use, the quarterly top-up of the fund (more than half), quarterly publication."),
+        ("/audits", "第三方审计", "Third-party audit",
+         "审计聘用、审计发现与回应、审计报告公示(30日)。",
+         "Audit engagements, findings and responses, the report published for 30 days."),
         ("/mediation", "律师调解", "Lawyer mediation",
          "物业纠纷调解:当事人、受聘律所的律师、调解过程、协议与回访。",
          "Property disputes: parties, the engaged firm's lawyer, sessions, agreement and follow-up."),

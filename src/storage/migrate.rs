@@ -174,6 +174,20 @@ const MIGRATIONS: &[Migration] = &[
             "migrations/0022_fund_append_only.postgres.sql"
         )),
     },
+    Migration {
+        version: 23,
+        name: "public_income",
+        both: None,
+        sqlite: Some(include_str!("migrations/0023_public_income.sqlite.sql")),
+        postgres: Some(include_str!("migrations/0023_public_income.postgres.sql")),
+    },
+    Migration {
+        version: 24,
+        name: "audit_engagements",
+        both: Some(include_str!("migrations/0024_audit_engagements.sql")),
+        sqlite: None,
+        postgres: None,
+    },
 ];
 
 /// Fills the placeholders for one dialect.

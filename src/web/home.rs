@@ -54,6 +54,8 @@ async fn home(p: Page) -> Result<Markup> {
         Some(pid) => {
             let households = crate::people::store::households_of_person(db, sid, pid).await?;
             let rooms = crate::people::store::rooms_owned(db, sid, pid).await?;
+            // The public income notices of the estates their rooms are in (published quarters).
+            let estates = crate::property::income::store::owned_estates(db, &p.actor).await?;
             Some(html! {
                 section.card {
                     h2 { (ctx.t("我的信息", "My records")) }
@@ -68,6 +70,10 @@ async fn home(p: Page) -> Result<Markup> {
                             @if let Some(a) = r.effective_area() { (crate::tree::area::format(a)) " m²" }
                             " · " a href={ "/fund/rooms/" (r.id) } { (ctx.t("维修资金", "maintenance fund")) }
                         } } } }
+                    }
+                    @if !estates.is_empty() {
+                        h3 { (ctx.t("公共收益公示", "Public income notices")) }
+                        ul.list { @for e in &estates { li { a href={ "/income/" (e.id) "/notices" } { (e.name) } } } }
                     }
                 }
             })
@@ -138,6 +144,9 @@ fn shortcuts(ctx: &super::Ctx, actor: &crate::access::Actor) -> Vec<(&'static st
     }
     if has(&desk) || has(&[Role::GridLeader, Role::Auditor]) {
         out.push(("/measures", ctx.t("办理成效", "Measures")));
+    }
+    if has(&[Role::Auditor]) {
+        out.push(("/audits", ctx.t("我的审计", "My audits")));
     }
     if allows(actor, Action::Configure, Target::Subdistrict) {
         out.push(("/admin/categories", ctx.t("事项类别", "Categories")));

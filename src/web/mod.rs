@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::property::companies::routes())
         .merge(crate::property::fund::routes())
         .merge(crate::property::mediation::routes())
+        .merge(crate::property::income::routes())
+        .merge(crate::property::audits::routes())
         .merge(crate::notify::routes());
     let api = crate::api::routes();
     Router::new()

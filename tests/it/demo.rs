@@ -189,6 +189,67 @@ async fn the_demo_subdistrict_has_xiayangs_shape_and_working_accounts() {
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["room"]["number"], "502");
         assert!(v["owners"].to_string().contains(&person_id.to_string()), "{v}");
+
+        // Two years of property governance, as the seed reports them: 21 re-elections of
+        // owners' committees completed (and one running), 8 fee adjustments, 16 selections.
+        let now = redbutler::clock::now_ms();
+        let from = now - redbutler::property::web::TWO_YEARS_MS;
+        let re = redbutler::property::committees::reelection_counts(&app.db, sid, from, now)
+            .await
+            .unwrap();
+        assert_eq!((re.completed, re.running), (21, 1), "{re:?}");
+        let gov = redbutler::property::companies::governance_counts(&app.db, sid, from, now)
+            .await
+            .unwrap();
+        assert_eq!((gov.fee_adjustments, gov.selections), (8, 16), "{gov:?}");
+        let (_, cookie) = app.browser_login("admin", demo::PASSWORD).await;
+        let (s, _, page) = app.browser_get("/governance", &cookie).await;
+        assert_eq!(s, StatusCode::OK);
+        for figure in [
+            r#"<b>21</b><span><a href="/committees">"#,
+            r#"<b>1</b><span>换届进行中"#,
+            r#"<b>8</b><span><a href="/property">"#,
+            r#"<b>16</b><span><a href="/property">"#,
+        ] {
+            assert!(page.contains(figure), "{figure} on /governance: {page}");
+        }
+        // The seeded estates have joint offices and mediation cases.
+        assert!(app.count("joint_offices", sid).await > 0);
+        assert!(app.count("joint_office_checkins", sid).await > 0);
+        let raised = app
+            .count_sql(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM joint_office_matters WHERE subdistrict_id = $1 AND case_id IS NOT NULL",
+                sid,
+            )
+            .await;
+        assert!(raised >= 3, "{raised} matters raised as cases");
+        assert_eq!(app.count("mediation_cases", sid).await, 10);
+        // The resident's building has a fund whose export verifies, and their statement.
+        let b311 = sqlx::query("SELECT id FROM nodes WHERE subdistrict_id = $1 AND name = '城中东路311号'")
+            .bind(sid)
+            .fetch_one(app.db.read())
+            .await
+            .unwrap()
+            .get::<i64, _>(0);
+        let (s, _, body) = app
+            .send(
+                axum::http::Request::get(format!("/api/v1/fund/buildings/{b311}/export"))
+                    .header("authorization", format!("Bearer {admin}"))
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let checked = redbutler::property::fund::export::verify_bytes(&body).unwrap();
+        assert!(
+            checked.report.ok,
+            "{:?}",
+            checked.report.render(redbutler::i18n::Lang::En)
+        );
+        assert!(checked.entries >= 4, "{} entries", checked.entries);
+        let (s, st) = app.get_json(&format!("/api/v1/fund/rooms/{room_id}"), &res).await;
+        assert_eq!(s, StatusCode::OK, "{st}");
+        assert!(st["lines"].as_array().unwrap().len() >= 4, "{st}");
     })
     .await;
 }

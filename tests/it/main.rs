@@ -26,11 +26,14 @@ mod mediation;
 mod owners_committees;
 mod property_companies;
 mod property_fund;
+mod public_income;
+mod third_party_audit;
 
 mod admin;
 mod browser;
 mod browser_intake;
 mod browser_votes;
+mod browser_fund;
 mod cli;
 mod demo;
 mod durability;

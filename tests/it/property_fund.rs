@@ -125,6 +125,8 @@ async fn deposits_a_voted_withdrawal_reversals_and_statements() {
         let admin = app.token(&f, "admin").await;
         let resident = app.token(&f, "resident").await;
         let auditor = app.token(&f, "auditor").await;
+        // A grid member of the place reads the fund; an auditor only through an engagement.
+        let reader = app.token(&f, "gm_a1").await;
         let b = f.building_a1;
         let r503 = room(&app, &f, "503", 9_001).await;
         let r504 = room(&app, &f, "504", 7_317).await;
@@ -198,9 +200,11 @@ async fn deposits_a_voted_withdrawal_reversals_and_statements() {
         balances_equal_the_sum_of_entries(&app, &f, b).await;
 
         // Who may do what.
-        let (s, _) = post(&app, &auditor, b, json!({ "kind": "deposit", "amount": 1 })).await;
+        let (s, _) = post(&app, &reader, b, json!({ "kind": "deposit", "amount": 1 })).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, d) = app.get_json(&format!("/api/v1/fund/buildings/{b}"), &auditor).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{d}");
+        let (s, d) = app.get_json(&format!("/api/v1/fund/buildings/{b}"), &reader).await;
         assert_eq!(s, StatusCode::OK, "{d}");
         assert_eq!(d["fund"]["seq"], 5);
         assert_eq!(d["fund"]["first_deposit_total"], first_total);
@@ -258,7 +262,7 @@ async fn deposits_a_voted_withdrawal_reversals_and_statements() {
         let (s, _, body) = app
             .send(
                 axum::http::Request::get(format!("/api/v1/fund/buildings/{b}/export"))
-                    .header("authorization", format!("Bearer {auditor}"))
+                    .header("authorization", format!("Bearer {reader}"))
                     .body(axum::body::Body::empty())
                     .unwrap(),
             )

@@ -14,6 +14,7 @@ use crate::web::AppState;
 
 pub mod api;
 pub mod rules;
+pub mod seed;
 pub mod store;
 pub mod web;
 

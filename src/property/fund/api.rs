@@ -13,8 +13,8 @@
 //! - `POST /fund/buildings/{id}/preview` (same body) → `{"lines": [...]}`: the apportionment,
 //!   nothing written.
 //! - `POST /fund/buildings/{id}/emergencies` `{approver, reason, approved_on}` → 201.
-//! - `GET /fund/buildings/{id}/export` → `redbutler-fund-export/1` (re-check it with
-//!   `redbutler ledger verify FILE`).
+//! - `GET /fund/buildings/{id}/export` → `redbutler-fund-export/2`, JSON Lines (re-check it
+//!   with `redbutler ledger verify FILE`).
 //! - `POST /fund/buildings/{id}/publications` `{period?}` → 201: the half-year's notice and
 //!   XLSX (409 when that period is published already); `GET /fund/publications/{id}` and
 //!   `/fund/publications/{id}/xlsx` (readers of the building and the owners of its rooms).
@@ -167,10 +167,10 @@ async fn export_doc(
     Path(id): Path<i64>,
 ) -> Result<Response> {
     let x = store::export(&st.db, &actor, id, now_ms()).await?;
-    let name = format!("attachment; filename=\"fund-{id}.json\"");
+    let name = format!("attachment; filename=\"fund-{id}.jsonl\"");
     Ok((
         [
-            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_TYPE, export::CONTENT_TYPE.to_owned()),
             (header::CONTENT_DISPOSITION, name),
         ],
         export::to_json(&x),
@@ -219,7 +219,7 @@ pub fn openapi_paths() -> Value {
                 "approved_on": { "type": "string", "format": "date" } } }))),
         },
         "/fund/buildings/{id}/export": {
-            "get": op("The fund as redbutler-fund-export/1 (check with `redbutler ledger verify`)", tag, json!([path_id("id")]), None),
+            "get": op("The fund as redbutler-fund-export/2: a JSON header line, then one JSON array per posting (check with `redbutler ledger verify`)", tag, json!([path_id("id")]), None),
         },
         "/fund/buildings/{id}/publications": {
             "post": op("Publish the half-year's accounts (notice and XLSX), once per period", tag, json!([path_id("id")]), Some(json!({ "type": "object", "properties": {

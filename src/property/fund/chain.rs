@@ -146,7 +146,63 @@ impl Posting {
         }
     }
 
+    /// The fields the hash covers, borrowed.
+    pub fn fields(&self) -> Fields<'_> {
+        Fields {
+            seq: self.seq,
+            kind: self.kind,
+            amount: self.amount,
+            reference: self.reference,
+            reverses: self.reverses,
+            cost_review: &self.cost_review,
+            memo: &self.memo,
+            value_date: &self.value_date,
+            posted_by: &self.posted_by,
+            posted_at_ms: self.posted_at_ms,
+            lines: &self.lines,
+            prev_hash: self.prev_hash,
+        }
+    }
+
     /// Appends this posting's canonical bytes (everything but `hash`) to `buf`.
+    pub fn encode_into(&self, buf: &mut Vec<u8>) {
+        self.fields().encode_into(buf);
+    }
+
+    /// The hash this posting should carry, recomputed; `buf` is scratch space (reused so a
+    /// long chain is checked without allocating per entry).
+    pub fn compute_hash_with(&self, buf: &mut Vec<u8>) -> Hash32 {
+        buf.clear();
+        self.encode_into(buf);
+        Hash32(Sha256::digest(buf.as_slice()).into())
+    }
+
+    pub fn compute_hash(&self) -> Hash32 {
+        self.compute_hash_with(&mut Vec::new())
+    }
+}
+
+/// Everything a posting's hash covers, borrowed from wherever the posting was read (so an
+/// export can be checked without building a `Posting` per entry). Same encoding as
+/// [`Posting::encode_into`]: see the module doc.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields<'a> {
+    pub seq: u64,
+    pub kind: Kind,
+    pub amount: i64,
+    pub reference: Option<Reference>,
+    pub reverses: Option<u64>,
+    pub cost_review: &'a str,
+    pub memo: &'a str,
+    pub value_date: &'a str,
+    pub posted_by: &'a str,
+    pub posted_at_ms: i64,
+    pub lines: &'a [Line],
+    pub prev_hash: Hash32,
+}
+
+impl Fields<'_> {
+    /// Appends the canonical bytes (version 1, see the module doc) to `buf`.
     pub fn encode_into(&self, buf: &mut Vec<u8>) {
         str_(buf, POSTING_TAG);
         buf.extend_from_slice(&self.seq.to_be_bytes());
@@ -170,29 +226,24 @@ impl Posting {
                 buf.extend_from_slice(&s.to_be_bytes());
             }
         }
-        str_(buf, &self.cost_review);
-        str_(buf, &self.memo);
-        str_(buf, &self.value_date);
-        str_(buf, &self.posted_by);
+        str_(buf, self.cost_review);
+        str_(buf, self.memo);
+        str_(buf, self.value_date);
+        str_(buf, self.posted_by);
         buf.extend_from_slice(&self.posted_at_ms.to_be_bytes());
         buf.extend_from_slice(&(self.lines.len() as u64).to_be_bytes());
-        for l in &self.lines {
+        for l in self.lines {
             buf.extend_from_slice(&l.room_id.to_be_bytes());
             buf.extend_from_slice(&l.amount.to_be_bytes());
         }
         buf.extend_from_slice(&self.prev_hash.0);
     }
 
-    /// The hash this posting should carry, recomputed; `buf` is scratch space (reused so a
-    /// long chain is checked without allocating per entry).
-    pub fn compute_hash_with(&self, buf: &mut Vec<u8>) -> Hash32 {
+    /// The hash of these fields; `buf` is scratch space, reused across entries.
+    pub fn hash_with(&self, buf: &mut Vec<u8>) -> Hash32 {
         buf.clear();
         self.encode_into(buf);
         Hash32(Sha256::digest(buf.as_slice()).into())
-    }
-
-    pub fn compute_hash(&self) -> Hash32 {
-        self.compute_hash_with(&mut Vec::new())
     }
 }
 

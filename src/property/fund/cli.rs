@@ -1,9 +1,9 @@
 //! `redbutler ledger …`: commands on a maintenance fund ledger that need no database.
 //!
-//! `redbutler ledger verify FILE` re-checks a fund export (`redbutler-fund-export/1`): the
-//! genesis and every hash of the chain, the head, the ledger rules for every entry, the
-//! withdrawals' authorities, every room balance and the totals. One line per check; exit 0
-//! only when every check passed.
+//! `redbutler ledger verify FILE` re-checks a fund export (`redbutler-fund-export/2`, or an
+//! older `/1` file; [`super::export`] describes both): the genesis and every hash of the
+//! chain, the head, the ledger rules for every entry, the withdrawals' authorities, every
+//! room balance and the totals. One line per check; exit 0 only when every check passed.
 
 use std::path::Path;
 
@@ -17,7 +17,7 @@ use crate::i18n::Lang;
 pub enum LedgerCommand {
     /// Re-check a fund ledger's export: the hash chain, every entry and the balances
     Verify {
-        /// The export file (JSON, from the building's fund page or
+        /// The export file (JSON Lines, or an older JSON export; from the building's fund page or
         /// `GET /api/v1/fund/buildings/{id}/export`)
         file: std::path::PathBuf,
         /// Language of the report: zh (中文), en, or both; default from LANG, else both
@@ -55,25 +55,27 @@ pub fn verify_path(
             Lang::En => format!("cannot read {shown}: {e}"),
         }))
     })?;
-    let x = export::from_slice(&bytes)
+    let checked = export::verify_bytes(&bytes)
         .map_err(|e| anyhow!(lang.line(|l| format!("{shown}: {}", e.get(l)))))?;
-    let report = export::verify(&x);
+    // The file is no longer needed: free it before the report is written.
+    drop(bytes);
+    let (fund, report) = (&checked.fund, &checked.report);
     let mut lines = vec![lang.line(|l| match l {
         Lang::Zh => format!(
             "维修资金账户:楼栋 {}「{}」({}),{} 户,{} 笔分录",
-            x.fund.building_id,
-            x.fund.building_name,
-            x.fund.subdistrict_code,
-            x.rooms.len(),
-            x.postings.len()
+            fund.building_id,
+            fund.building_name,
+            fund.subdistrict_code,
+            checked.rooms,
+            checked.entries
         ),
         Lang::En => format!(
             "maintenance fund of building {} \"{}\" ({}), {} rooms, {} entries",
-            x.fund.building_id,
-            x.fund.building_name,
-            x.fund.subdistrict_code,
-            x.rooms.len(),
-            x.postings.len()
+            fund.building_id,
+            fund.building_name,
+            fund.subdistrict_code,
+            checked.rooms,
+            checked.entries
         ),
     })];
     for (i, &l) in lang.langs().iter().enumerate() {
@@ -85,7 +87,7 @@ pub fn verify_path(
     let outcome = if report.ok {
         Ok(())
     } else {
-        Err(anyhow!(lang.line(|l| summary(&report, l))))
+        Err(anyhow!(lang.line(|l| summary(report, l))))
     };
     Ok((lines, outcome))
 }

@@ -2,7 +2,7 @@
 //!
 //! Pure first: `apportion` (a cost over rooms by area, to the fen, largest remainder),
 //! `ledger` (postings, the refusal rules, balances, the 30 % low-balance rule), `chain`
-//! (SHA-256 chain per building fund), `export` (`redbutler-fund-export/1` and `verify`),
+//! (SHA-256 chain per building fund), `export` (`redbutler-fund-export/2`, a line per posting, and `verify`),
 //! `cli` (`redbutler ledger verify FILE`).
 
 use axum::Router;
@@ -17,6 +17,7 @@ pub mod export;
 pub mod ledger;
 pub mod publish;
 pub mod rules;
+pub mod seed;
 pub mod store;
 pub mod web;
 

@@ -59,7 +59,8 @@ pub struct RoomAccount {
 pub struct Standing {
     /// Posts entries, records emergencies, publishes (`EditRegistry` at the building).
     pub staff: bool,
-    /// Reads the whole fund (`ReadTree` at the building: auditors, observers, grid staff).
+    /// Reads the whole fund (`ReadAccounts` at the building: grid staff, the troika; never a
+    /// third party — auditors read through their engagement, `property::audits`).
     pub reader: bool,
 }
 
@@ -80,7 +81,7 @@ pub fn standing(actor: &Actor, path: &str) -> Standing {
     let place = Target::Node { path };
     Standing {
         staff: allows(actor, Action::EditRegistry, place),
-        reader: allows(actor, Action::ReadTree, place),
+        reader: allows(actor, Action::ReadAccounts, place),
     }
 }
 
@@ -150,7 +151,7 @@ pub async fn funds(db: &Db, actor: &Actor) -> Result<Vec<Fund>> {
     let mut out = Vec::new();
     for r in &rows {
         let path: String = r.get("path");
-        if !allows(actor, Action::ReadTree, Target::Node { path: &path }) {
+        if !allows(actor, Action::ReadAccounts, Target::Node { path: &path }) {
             continue;
         }
         let b = tree::Node {
@@ -584,158 +585,225 @@ pub async fn post(
     let genesis = chain::genesis(&code(db, sid).await?, b.id);
     for _attempt in 0..8 {
         let mut tx = db.begin().await?;
-        // The head row, created on first use; a twin creating it at once collides on the key.
-        let locked = sqlx::query(
-            "UPDATE fund_heads SET seq = seq WHERE subdistrict_id = $1 AND building_id = $2",
-        )
-        .bind(sid)
-        .bind(b.id)
-        .execute(&mut *tx)
-        .await?;
-        if locked.rows_affected() == 0 {
-            let made = sqlx::query(
-                "INSERT INTO fund_heads (subdistrict_id, building_id, building_path, genesis_hash, head_hash, \
-                 seq, balance, first_deposit_total, created_at) VALUES ($1, $2, $3, $4, $4, 0, 0, 0, $5)",
-            )
-            .bind(sid)
-            .bind(b.id)
-            .bind(&b.path)
-            .bind(genesis.hex())
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match made {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    tx.rollback().await?;
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
+        match append_in(&mut tx, actor, &b, genesis, &c, &n, now).await? {
+            Some(p) => {
+                tx.commit().await?;
+                return Ok(p);
             }
+            // Dropping the transaction rolls it back; the next attempt starts afresh.
+            None => continue,
         }
-        let head = sqlx::query(
-            "SELECT seq, head_hash FROM fund_heads WHERE subdistrict_id = $1 AND building_id = $2",
-        )
-        .bind(sid)
-        .bind(b.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let last_seq: i64 = head.get("seq");
-        let old_head: String = head.get("head_hash");
-        let prev = Hash32::parse(&old_head).ok_or_else(|| internal("fund head", &old_head))?;
-        let rooms = rooms_with(&mut *tx, sid, &b.path).await?;
-        let acc = Accounts::with_balances(
-            &rooms
-                .iter()
-                .map(|r| (r.room_id, r.balance, r.first_deposit))
-                .collect::<Vec<_>>(),
-        );
-        let undone = match (c.kind, n.reverses) {
-            (Kind::Reversal, Some(seq)) => {
-                posting_in_tx(&mut tx, sid, b.id, i64::try_from(seq).unwrap_or(0)).await?
-            }
-            _ => None,
-        };
-        let lines = match (&undone, c.kind) {
-            (Some((p, _)), Kind::Reversal) => ledger::negated(&p.lines),
-            (None, Kind::Reversal) => {
-                return Err(Error::field(
-                    "reverses",
-                    Text::new("被冲正的分录不存在", "the entry to reverse does not exist"),
-                ))
-            }
-            _ => rules::plan(
-                c.kind,
-                n.amount,
-                n.rate_fen_per_m2,
-                &c.over_path,
-                &facts(&rooms),
-            )
-            .map_err(|t| Error::field("amount", t))?,
-        };
-        let seq = u64::try_from(last_seq + 1).unwrap_or(1);
-        let p = chain::append(
-            prev,
-            seq,
-            NewPosting {
-                kind: c.kind,
-                amount: lines.iter().map(|l| l.amount).sum(),
-                reference: c.reference,
-                reverses: if c.kind == Kind::Reversal {
-                    n.reverses
-                } else {
-                    None
-                },
-                cost_review: n.cost_review.trim().to_owned(),
-                memo: n.memo.trim().to_owned(),
-                value_date: c.value_date.clone(),
-                posted_by: format!("user:{} {}", actor.user_id, actor.display_name),
-                posted_at_ms: now,
-                lines,
-            },
-        );
-        let u = undone.as_ref().map(|(t, reversed)| Undone {
-            seq: t.seq,
-            kind: t.kind,
-            amount: t.amount,
-            lines: &t.lines,
-            already_reversed: *reversed,
-        });
-        acc.check(&p.entry(), u.as_ref()).map_err(refused)?;
-        let undone_kind = undone.as_ref().map(|(t, _)| t.kind);
-        match write(&mut tx, sid, b.id, &p, actor, &old_head, undone_kind).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tx.rollback().await?;
-                continue;
-            }
-            Err(Error::Internal(e)) => {
-                if e.downcast_ref::<sqlx::Error>()
-                    .is_some_and(is_unique_violation)
-                {
-                    // A reversal raced another of the same entry, or a seq was taken.
-                    continue;
-                }
-                return Err(Error::Internal(e));
-            }
-            Err(e) => return Err(e),
-        }
-        if let Some(Reference::Emergency(e)) = c.reference {
-            let used = sqlx::query(
-                "UPDATE fund_emergencies SET used_seq = $3 WHERE subdistrict_id = $1 AND id = $2 \
-                 AND used_seq IS NULL",
-            )
-            .bind(sid)
-            .bind(e)
-            .bind(last_seq + 1)
-            .execute(&mut *tx)
-            .await?;
-            if used.rows_affected() == 0 {
-                return Err(Error::Conflict(Text::new(
-                    "该应急审批已被使用",
-                    "this emergency approval was used meanwhile",
-                )));
-            }
-        }
-        audit::record(
-            &mut tx,
-            actor,
-            Change::new("fund.post", "building", Some(b.id))
-                .label(&b.name)
-                .after(json!({
-                    "seq": p.seq, "kind": p.kind.code(), "amount": p.amount,
-                    "reference": p.reference, "reverses": p.reverses, "lines": p.lines.len(),
-                    "memo": p.memo, "hash": p.hash.hex(),
-                })),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(p);
     }
     Err(Error::Conflict(Text::new(
         "同时记账的人太多,请稍后重试",
         "too many entries at once; please try again",
     )))
+}
+
+/// Posts a top-up (公共收益补充) of `amount` fen over the rooms of building `b` by area, or
+/// with `reverses` the reversal of such a posting, inside the caller's transaction (the public
+/// income account writes its own entry in the same one). No access check: the caller checks.
+/// 409 when the fund's head moved meanwhile (the caller may retry).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn top_up_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    subdistrict_code: &str,
+    b: &tree::Node,
+    amount: i64,
+    reverses: Option<u64>,
+    memo: &str,
+    value_date: &str,
+    now: i64,
+) -> Result<Posting> {
+    let kind = if reverses.is_some() {
+        Kind::Reversal
+    } else {
+        Kind::TopUp
+    };
+    let c = Checked {
+        kind,
+        over_path: b.path.clone(),
+        reference: None,
+        value_date: value_date.to_owned(),
+    };
+    let n = NewEntry {
+        kind: kind.code().to_owned(),
+        amount,
+        memo: memo.to_owned(),
+        reverses,
+        value_date: Some(value_date.to_owned()),
+        ..NewEntry::default()
+    };
+    let genesis = chain::genesis(subdistrict_code, b.id);
+    append_in(tx, actor, b, genesis, &c, &n, now)
+        .await?
+        .ok_or_else(|| {
+            Error::Conflict(Text::new(
+                "维修资金账户正在记账,请稍后重试",
+                "the maintenance fund is being posted to; please try again",
+            ))
+        })
+}
+
+/// Appends one checked posting to building `b`'s chain inside the caller's transaction: locks
+/// the fund's head (creating it on first use), plans the lines against the balances as they
+/// are, checks the ledger rules, writes, and records the audit entry. `None` when the head
+/// moved or was created meanwhile: the caller drops the transaction and retries.
+async fn append_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    b: &tree::Node,
+    genesis: Hash32,
+    c: &Checked,
+    n: &NewEntry,
+    now: i64,
+) -> Result<Option<Posting>> {
+    let sid = actor.subdistrict_id;
+    // The head row, created on first use; a twin creating it at once collides on the key.
+    let locked = sqlx::query(
+        "UPDATE fund_heads SET seq = seq WHERE subdistrict_id = $1 AND building_id = $2",
+    )
+    .bind(sid)
+    .bind(b.id)
+    .execute(&mut **tx)
+    .await?;
+    if locked.rows_affected() == 0 {
+        let made = sqlx::query(
+            "INSERT INTO fund_heads (subdistrict_id, building_id, building_path, genesis_hash, head_hash, \
+             seq, balance, first_deposit_total, created_at) VALUES ($1, $2, $3, $4, $4, 0, 0, 0, $5)",
+        )
+        .bind(sid)
+        .bind(b.id)
+        .bind(&b.path)
+        .bind(genesis.hex())
+        .bind(now)
+        .execute(&mut **tx)
+        .await;
+        match made {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let head = sqlx::query(
+        "SELECT seq, head_hash FROM fund_heads WHERE subdistrict_id = $1 AND building_id = $2",
+    )
+    .bind(sid)
+    .bind(b.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let last_seq: i64 = head.get("seq");
+    let old_head: String = head.get("head_hash");
+    let prev = Hash32::parse(&old_head).ok_or_else(|| internal("fund head", &old_head))?;
+    let rooms = rooms_with(&mut **tx, sid, &b.path).await?;
+    let acc = Accounts::with_balances(
+        &rooms
+            .iter()
+            .map(|r| (r.room_id, r.balance, r.first_deposit))
+            .collect::<Vec<_>>(),
+    );
+    let undone = match (c.kind, n.reverses) {
+        (Kind::Reversal, Some(seq)) => {
+            posting_in_tx(tx, sid, b.id, i64::try_from(seq).unwrap_or(0)).await?
+        }
+        _ => None,
+    };
+    let lines = match (&undone, c.kind) {
+        (Some((p, _)), Kind::Reversal) => ledger::negated(&p.lines),
+        (None, Kind::Reversal) => {
+            return Err(Error::field(
+                "reverses",
+                Text::new("被冲正的分录不存在", "the entry to reverse does not exist"),
+            ))
+        }
+        _ => rules::plan(
+            c.kind,
+            n.amount,
+            n.rate_fen_per_m2,
+            &c.over_path,
+            &facts(&rooms),
+        )
+        .map_err(|t| Error::field("amount", t))?,
+    };
+    let seq = u64::try_from(last_seq + 1).unwrap_or(1);
+    let p = chain::append(
+        prev,
+        seq,
+        NewPosting {
+            kind: c.kind,
+            amount: lines.iter().map(|l| l.amount).sum(),
+            reference: c.reference,
+            reverses: if c.kind == Kind::Reversal {
+                n.reverses
+            } else {
+                None
+            },
+            cost_review: n.cost_review.trim().to_owned(),
+            memo: n.memo.trim().to_owned(),
+            value_date: c.value_date.clone(),
+            posted_by: format!("user:{} {}", actor.user_id, actor.display_name),
+            posted_at_ms: now,
+            lines,
+        },
+    );
+    let u = undone.as_ref().map(|(t, reversed)| Undone {
+        seq: t.seq,
+        kind: t.kind,
+        amount: t.amount,
+        lines: &t.lines,
+        already_reversed: *reversed,
+    });
+    acc.check(&p.entry(), u.as_ref()).map_err(refused)?;
+    let undone_kind = undone.as_ref().map(|(t, _)| t.kind);
+    match write(tx, sid, b.id, &p, actor, &old_head, undone_kind).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(None);
+        }
+        Err(Error::Internal(e)) => {
+            if e.downcast_ref::<sqlx::Error>()
+                .is_some_and(is_unique_violation)
+            {
+                // A reversal raced another of the same entry, or a seq was taken.
+                return Ok(None);
+            }
+            return Err(Error::Internal(e));
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some(Reference::Emergency(e)) = c.reference {
+        let used = sqlx::query(
+            "UPDATE fund_emergencies SET used_seq = $3 WHERE subdistrict_id = $1 AND id = $2 \
+             AND used_seq IS NULL",
+        )
+        .bind(sid)
+        .bind(e)
+        .bind(last_seq + 1)
+        .execute(&mut **tx)
+        .await?;
+        if used.rows_affected() == 0 {
+            return Err(Error::Conflict(Text::new(
+                "该应急审批已被使用",
+                "this emergency approval was used meanwhile",
+            )));
+        }
+    }
+    audit::record(
+        tx,
+        actor,
+        Change::new("fund.post", "building", Some(b.id))
+            .label(&b.name)
+            .after(json!({
+                "seq": p.seq, "kind": p.kind.code(), "amount": p.amount,
+                "reference": p.reference, "reverses": p.reverses, "lines": p.lines.len(),
+                "memo": p.memo, "hash": p.hash.hex(),
+            })),
+    )
+    .await?;
+    Ok(Some(p))
 }
 
 /// Writes the posting, its lines, the room accounts and moves the head; false when the head
@@ -1052,7 +1120,7 @@ pub async fn statement(db: &Db, actor: &Actor, room_id: i64) -> Result<Statement
     let node = tree::node(db, sid, room.node_id).await?;
     let may = allows(
         actor,
-        Action::ReadTree,
+        Action::ReadAccounts,
         Target::Room {
             room_id,
             path: &node.path,
@@ -1123,7 +1191,8 @@ pub async fn statement(db: &Db, actor: &Actor, room_id: i64) -> Result<Statement
     })
 }
 
-/// The building's fund as `redbutler-fund-export/1` (readers of the building).
+/// The building's fund for its export (`export::to_json` writes `redbutler-fund-export/2`;
+/// readers of the building).
 pub async fn export(db: &Db, actor: &Actor, building_id: i64, now: i64) -> Result<Export> {
     let sid = actor.subdistrict_id;
     let (b, _) = readable(db, actor, building_id).await?;
@@ -1236,8 +1305,19 @@ pub async fn publications(db: &Db, sid: i64, building_id: i64) -> Result<Vec<Pub
     Ok(rows.iter().map(publication_from).collect())
 }
 
-/// Whether the actor's person owns a room under `path`.
-async fn owns_under(db: &Db, actor: &Actor, path: &str) -> Result<bool> {
+/// Whether the actor owns a room under `path`: by an owner grant for a room there, or as an
+/// owner of record (`room_owners`) through their person. The one test of "an owner of this
+/// estate" for the fund, the public income account and the audit reports.
+pub(crate) async fn owns_under(db: &Db, actor: &Actor, path: &str) -> Result<bool> {
+    let by_grant = actor.grants.iter().any(|g| {
+        g.role == crate::access::Role::Owner
+            && g.room_id.is_some()
+            && !g.path.is_empty()
+            && crate::tree::model::within(&g.path, path)
+    });
+    if by_grant {
+        return Ok(true);
+    }
     let Some(pid) = actor.person_id else {
         return Ok(false);
     };

@@ -4,7 +4,7 @@
 //! - `/fund/buildings/{id}`: the room accounts, every posting, and for staff the forms: first
 //!   deposit (area × rate), deposit / interest / top-up, withdrawal with its vote or emergency
 //!   approval and an apportionment preview, reversal with its reason, emergency approvals;
-//! - `/fund/buildings/{id}/export`: the `redbutler-fund-export/1` file;
+//! - `/fund/buildings/{id}/export`: the `redbutler-fund-export/2` file (JSON Lines);
 //! - `/fund/buildings/{id}/publish` (staff): the half-year's notice and XLSX;
 //!   `/fund/publications/{id}` and `/fund/publications/{id}/xlsx`;
 //! - `/fund/rooms/{id}`: a room's statement, phone-sized, for its owners.
@@ -218,6 +218,8 @@ async fn render(
         Vec::new()
     };
     let pubs = store::publications(db, sid, b.id).await?;
+    let today = crate::votes::desk::store::local_date(now_ms());
+    let pub_flag = crate::property::income::store::fund_flag(db, sid, b.id, &today).await?;
     let label_of = |room: i64| {
         rooms
             .iter()
@@ -232,6 +234,7 @@ async fn render(
             (ctx.t("余额 ", "Balance ")) strong { (yuan(fund.balance)) } (ctx.t(" 元;首期归集 ", " yuan; first deposits "))
             (yuan(fund.first_deposit_total)) (ctx.t(" 元;分录 ", " yuan; entries ")) (fund.seq)
             @if fund.low_balance { " " (low_tag(ctx)) " " (ctx.t("需补足 ", "needs ")) (yuan(fund.top_up_needed)) (ctx.t(" 元", " yuan")) }
+            @if pub_flag.as_ref().is_some_and(|f| f.overdue) { " " (crate::property::income::web::flag_tag(ctx, pub_flag.as_ref())) }
         }
         p.muted { (ctx.t("链尾哈希 ", "Head hash ")) code { (fund.head_hash) } " · "
             a href={ "/fund/buildings/" (b.id) "/export" } { (ctx.t("下载导出文件(可用 redbutler ledger verify 核验)", "Download the export (check it with redbutler ledger verify)")) } }
@@ -308,6 +311,7 @@ async fn render(
             }
         }
         h2 { (ctx.t("账目公示(每半年至少一次)", "Publications (at least half-yearly)")) }
+        p { (crate::property::income::web::flag_tag(ctx, pub_flag.as_ref())) }
         @if pubs.is_empty() {
             p.muted { (ctx.t("尚未公示。", "Not published yet.")) }
         } @else {
@@ -468,10 +472,10 @@ async fn export_file(p: Page, Path(id): Path<i64>) -> Result<Response> {
     let x = store::export(&p.ctx.state.db, &p.actor, id, now_ms()).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_TYPE, export::CONTENT_TYPE.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"fund-{id}.json\""),
+                format!("attachment; filename=\"fund-{id}.jsonl\""),
             ),
         ],
         export::to_json(&x),

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod rules;
+pub mod seed;
 pub mod store;
 pub mod web;
 

@@ -1,0 +1,100 @@
+-- Migration 23: the public income account (公共收益) of an estate (a community, grid or
+-- building node). Append-only entries on a SHA-256 chain per estate; the head row moves with
+-- each entry (locked by the writer, moved conditionally); the top-up's shares per building;
+-- the quarterly publications (one per estate and quarter). The triggers below refuse UPDATE
+-- and DELETE (the PostgreSQL twin is 0023_public_income.postgres.sql).
+
+CREATE TABLE income_heads (
+    subdistrict_id INTEGER NOT NULL,
+    estate_id INTEGER NOT NULL,
+    estate_path TEXT NOT NULL,
+    genesis_hash TEXT NOT NULL,
+    head_hash TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    balance INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (subdistrict_id, estate_id)
+) STRICT;
+CREATE INDEX income_heads_path ON income_heads (subdistrict_id, estate_path);
+
+-- kind: income | expense | top_up | reversal. amount: positive fen; effect: the signed change
+-- of the balance (income +, expense and top-up −, a reversal the opposite of its entry).
+-- source (income): advertising | parking | venue | other. vote_id / decision_id: an expense's
+-- authority. for_quarter: the quarter a top-up is for (2026Q3). quarter: the value date's.
+CREATE TABLE income_entries (
+    subdistrict_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    estate_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    amount INTEGER NOT NULL,
+    effect INTEGER NOT NULL,
+    counterparty TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    vote_id INTEGER,
+    decision_id INTEGER,
+    for_quarter TEXT NOT NULL DEFAULT '',
+    reverses_seq INTEGER,
+    value_date TEXT NOT NULL,
+    quarter TEXT NOT NULL,
+    posted_by TEXT NOT NULL,
+    posted_user_id INTEGER,
+    posted_at INTEGER NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (subdistrict_id, id)
+) STRICT;
+CREATE UNIQUE INDEX income_entries_seq ON income_entries (subdistrict_id, estate_id, seq);
+-- An entry is reversed at most once (NULLs are distinct on both engines).
+CREATE UNIQUE INDEX income_entries_reversal ON income_entries (subdistrict_id, estate_id, reverses_seq);
+CREATE INDEX income_entries_date ON income_entries (subdistrict_id, estate_id, value_date);
+
+-- A top-up's (or its reversal's) share per building fund and the fund posting it made.
+CREATE TABLE income_fund_parts (
+    subdistrict_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    entry_id INTEGER NOT NULL,
+    estate_id INTEGER NOT NULL,
+    building_id INTEGER NOT NULL,
+    fund_seq INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    PRIMARY KEY (subdistrict_id, id)
+) STRICT;
+CREATE INDEX income_fund_parts_entry ON income_fund_parts (subdistrict_id, entry_id);
+
+-- The quarterly publication: the figures and the XLSX fixed at the chain head of that moment.
+CREATE TABLE income_publications (
+    subdistrict_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    estate_id INTEGER NOT NULL,
+    quarter TEXT NOT NULL,
+    through_seq INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    balance INTEGER NOT NULL,
+    income INTEGER NOT NULL,
+    expense INTEGER NOT NULL,
+    top_up INTEGER NOT NULL,
+    compliant INTEGER NOT NULL,
+    shortfall INTEGER NOT NULL,
+    notice TEXT NOT NULL,
+    xlsx BLOB NOT NULL,
+    published_by INTEGER,
+    published_at INTEGER NOT NULL,
+    PRIMARY KEY (subdistrict_id, id)
+) STRICT;
+CREATE UNIQUE INDEX income_publications_quarter ON income_publications (subdistrict_id, estate_id, quarter);
+
+-- The account's entries, fund shares and publications are append-only.
+CREATE TRIGGER income_entries_no_update BEFORE UPDATE ON income_entries
+BEGIN SELECT RAISE(ABORT, 'income_entries is append-only'); END;
+CREATE TRIGGER income_entries_no_delete BEFORE DELETE ON income_entries
+BEGIN SELECT RAISE(ABORT, 'income_entries is append-only'); END;
+CREATE TRIGGER income_fund_parts_no_update BEFORE UPDATE ON income_fund_parts
+BEGIN SELECT RAISE(ABORT, 'income_fund_parts is append-only'); END;
+CREATE TRIGGER income_fund_parts_no_delete BEFORE DELETE ON income_fund_parts
+BEGIN SELECT RAISE(ABORT, 'income_fund_parts is append-only'); END;
+CREATE TRIGGER income_publications_no_update BEFORE UPDATE ON income_publications
+BEGIN SELECT RAISE(ABORT, 'income_publications is append-only'); END;
+CREATE TRIGGER income_publications_no_delete BEFORE DELETE ON income_publications
+BEGIN SELECT RAISE(ABORT, 'income_publications is append-only'); END;
