@@ -368,6 +368,13 @@ pub async fn load_one(
     // Cases open only through the case store's group commit, so after the load commits.
     crate::property::office::seed::raise_cases(db, &actor, &offices.to_raise).await?;
     step("office matters raised as cases");
+    // Public income accounts (a published quarter, its top-up of the funds) and an audit
+    // engagement, through the ordinary stores; a failure is logged, the demo still starts.
+    match crate::property::income::seed::seed_income(db, &actor, sid, crate::clock::now_ms()).await {
+        Ok(s) => tracing::debug!(?s, "public income and audit seeded"),
+        Err(e) => tracing::warn!(error = %e, "seeding public income and audits failed"),
+    }
+    step("public income and audit");
     Ok(loaded)
 }
 

@@ -224,6 +224,9 @@ async fn the_demo_subdistrict_has_xiayangs_shape_and_working_accounts() {
             .await;
         assert!(raised >= 3, "{raised} matters raised as cases");
         assert_eq!(app.count("mediation_cases", sid).await, 10);
+        // Public income: two accounts with a published quarter; one audit engagement.
+        assert_eq!(app.count("income_publications", sid).await, 2);
+        assert_eq!(app.count("audit_engagements", sid).await, 1);
         // The resident's building has a fund whose export verifies, and their statement.
         let b311 = sqlx::query("SELECT id FROM nodes WHERE subdistrict_id = $1 AND name = '城中东路311号'")
             .bind(sid)

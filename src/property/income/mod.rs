@@ -17,6 +17,7 @@ pub mod chain;
 pub mod publish;
 pub mod rules;
 pub mod schedule;
+pub mod seed;
 pub mod store;
 pub mod web;
 
