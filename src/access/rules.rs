@@ -55,12 +55,7 @@ fn role_allows(role: Role, action: Action) -> bool {
         SubdistrictStaff | CommunityStaff => {
             matches!(
                 action,
-                ReadTree
-                    | ReadPeople
-                    | RevealPii(_)
-                    | EditRegistry
-                    | ExportRegistry
-                    | ReadAccounts
+                ReadTree | ReadPeople | RevealPii(_) | EditRegistry | ExportRegistry | ReadAccounts
             )
         }
         GridLeader | GridMember => {

@@ -370,7 +370,8 @@ pub async fn load_one(
     step("office matters raised as cases");
     // Public income accounts (a published quarter, its top-up of the funds) and an audit
     // engagement, through the ordinary stores; a failure is logged, the demo still starts.
-    match crate::property::income::seed::seed_income(db, &actor, sid, crate::clock::now_ms()).await {
+    match crate::property::income::seed::seed_income(db, &actor, sid, crate::clock::now_ms()).await
+    {
         Ok(s) => tracing::debug!(?s, "public income and audit seeded"),
         Err(e) => tracing::warn!(error = %e, "seeding public income and audits failed"),
     }

@@ -31,9 +31,9 @@ mod third_party_audit;
 
 mod admin;
 mod browser;
+mod browser_fund;
 mod browser_intake;
 mod browser_votes;
-mod browser_fund;
 mod cli;
 mod demo;
 mod durability;
